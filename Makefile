@@ -1,0 +1,29 @@
+# The two commands of the README: `make demo` (the main job end to end on synthetic data)
+# and `make test` (creates the environment from nothing and runs the suite).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+.PHONY: venv test test-all demo clean-venv
+
+$(VENV)/.installed: requirements.txt requirements-test.txt setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -r requirements.txt -r requirements-test.txt
+	$(PY) -m pip install --no-deps -e .
+	touch $@
+
+venv: $(VENV)/.installed
+
+test: venv
+	$(PY) -m pytest -q
+
+test-all: venv
+	$(PY) -m pytest -q -m ''
+
+demo: venv
+	$(PY) -m experiments.model_summary --config=demo
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,178 @@
+"""Building blocks of the original `ops.py` (spec 2.1) as Keras 3 layers.
+
+conv   : Conv2D, SAME, stride 2 unless stated, TruncatedNormal(0.02), bias 0.
+deconv : Conv2DTranspose, SAME, 3x3, stride 2, RandomNormal(0.02), bias 0.
+linear : Dense, RandomNormal(0.02), bias 0 (0.1 for `feature`, `initial8`, `idenLinear`).
+BN     : decay 0.9, eps 1e-5, gamma and beta; by default ALWAYS batch statistics.
+lrelu  : max(x, 0.2 x).
+resblock(k): conv k (s1) -> BN -> lrelu -> conv k -> BN -> + input -> lrelu.
+MFM    : max of the two halves of the channel axis.
+"""
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+CONV_INIT = keras.initializers.TruncatedNormal(stddev=0.02)  # spec 2.1 conv
+DECONV_INIT = keras.initializers.RandomNormal(stddev=0.02)  # spec 2.1 deconv
+DENSE_INIT = keras.initializers.RandomNormal(stddev=0.02)  # spec 2.1 linear
+LRELU_SLOPE = 0.2
+
+
+def lrelu(x):
+    """Leaky ReLU of the original, max(x, 0.2 x)."""
+    return tf.maximum(x, LRELU_SLOPE * x)
+
+
+def conv(filters: int, kernel: int = 3, strides: int = 2, name: str | None = None,
+         kernel_initializer=None):
+    """The original `conv2d`: SAME padding, stride 2 by default, truncated-normal weights."""
+    return keras.layers.Conv2D(
+        filters, kernel, strides=strides, padding="same", name=name,
+        kernel_initializer=kernel_initializer or CONV_INIT, bias_initializer="zeros")
+
+
+def deconv(filters: int, kernel: int = 3, strides: int = 2, name: str | None = None):
+    """The original `deconv2d`: output size = input size x stride (SAME), normal weights."""
+    return keras.layers.Conv2DTranspose(
+        filters, kernel, strides=strides, padding="same", name=name,
+        kernel_initializer=DECONV_INIT, bias_initializer="zeros")
+
+
+def linear(units: int, bias: float = 0.0, name: str | None = None):
+    """The original `linear`: normal(0.02) weights, constant bias (0.1 for three layers)."""
+    return keras.layers.Dense(
+        units, name=name, kernel_initializer=DENSE_INIT,
+        bias_initializer=keras.initializers.Constant(bias))
+
+
+@keras.saving.register_keras_serializable(package="tpgan_tf")
+class BatchNorm(keras.layers.BatchNormalization):
+    """Batch norm with the original's mode switch (spec 2.1, 10.2).
+
+    bn_mode="batch_stats" (faithful): every call normalises with the statistics of the
+    current batch, also at test time and in exported graphs; the moving averages are still
+    updated but never used, as in `tf.contrib.layers.batch_norm(is_training=True)`.
+    bn_mode="inference": ordinary Keras behaviour (moving averages when training=False).
+    """
+
+    def __init__(self, bn_mode: str = "batch_stats", momentum: float = 0.9,
+                 epsilon: float = 1e-5, **kwargs):
+        super().__init__(momentum=momentum, epsilon=epsilon, **kwargs)
+        if bn_mode not in ("batch_stats", "inference"):
+            raise ValueError(f"bn_mode must be 'batch_stats' or 'inference', got {bn_mode!r}")
+        self.bn_mode = bn_mode
+
+    def call(self, inputs, training=None, mask=None):
+        if self.bn_mode == "batch_stats":
+            training = True
+        return super().call(inputs, training=training, mask=mask)
+
+    def get_config(self):
+        return {**super().get_config(), "bn_mode": self.bn_mode}
+
+
+def batch_norm(norm: dict, name: str | None = None) -> BatchNorm:
+    """A BatchNorm from a `norm` dict: bn_mode, momentum, epsilon, synchronized."""
+    return BatchNorm(bn_mode=norm.get("bn_mode", "batch_stats"),
+                     momentum=norm.get("momentum", 0.9),
+                     epsilon=norm.get("epsilon", 1e-5),
+                     synchronized=norm.get("synchronized", False), name=name)
+
+
+def norm_kwargs(model_config) -> dict:
+    """The `norm` dict of the layers below, from a config.ModelConfig."""
+    return {"bn_mode": model_config.bn_mode, "momentum": model_config.bn_momentum,
+            "epsilon": model_config.bn_epsilon, "synchronized": model_config.bn_synchronized}
+
+
+_ACTIVATIONS = {
+    None: lambda x: x,
+    "linear": lambda x: x,
+    "lrelu": lrelu,
+    "relu": tf.nn.relu,
+    "tanh": tf.tanh,
+}
+
+
+@keras.saving.register_keras_serializable(package="tpgan_tf")
+class ConvBlock(keras.layers.Layer):
+    """conv (or deconv) -> optional BN -> activation; the unit of every table in spec 2-3.
+
+    Input [B, H, W, Cin] -> [B, H*s or H/s, W*s or W/s, filters].
+    """
+
+    def __init__(self, filters: int, kernel: int = 3, strides: int = 2, transpose: bool = False,
+                 use_bn: bool = True, activation: str | None = "lrelu", norm: dict | None = None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        if activation not in _ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}")
+        self.filters, self.kernel, self.strides = filters, kernel, strides
+        self.transpose, self.use_bn, self.activation = transpose, use_bn, activation
+        self.norm = dict(norm or {})
+        make = deconv if transpose else conv
+        self.conv = make(filters, kernel, strides, name="deconv" if transpose else "conv")
+        self.bn = batch_norm(self.norm, name="bn") if use_bn else None
+
+    def build(self, input_shape):
+        self.conv.build(input_shape)
+        if self.bn is not None:
+            self.bn.build(self.conv.compute_output_shape(input_shape))
+        self.built = True
+
+    def call(self, x, training=None):
+        x = self.conv(x)
+        if self.bn is not None:
+            x = self.bn(x, training=training)
+        return _ACTIVATIONS[self.activation](x)
+
+    def compute_output_shape(self, input_shape):
+        return self.conv.compute_output_shape(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "kernel": self.kernel,
+                "strides": self.strides, "transpose": self.transpose, "use_bn": self.use_bn,
+                "activation": self.activation, "norm": self.norm}
+
+
+@keras.saving.register_keras_serializable(package="tpgan_tf")
+class ResBlock(keras.layers.Layer):
+    """The original `resblock`: keeps the input's channel count and size.
+
+    x -> conv k s1 -> BN -> lrelu -> conv k s1 -> BN -> (+ x) -> lrelu.
+    Note: with SAME padding an even kernel (2x2, the 8x8 stage) pads bottom/right only,
+    exactly as TF1 did (spec 2.1).
+    """
+
+    def __init__(self, kernel: int = 3, norm: dict | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.kernel = kernel
+        self.norm = dict(norm or {})
+
+    def build(self, input_shape):
+        channels = int(input_shape[-1])
+        self.conv1 = conv(channels, self.kernel, 1, name="conv1")
+        self.bn1 = batch_norm(self.norm, name="bn1")
+        self.conv2 = conv(channels, self.kernel, 1, name="conv2")
+        self.bn2 = batch_norm(self.norm, name="bn2")
+        for layer in (self.conv1, self.bn1, self.conv2, self.bn2):
+            layer.build(input_shape)
+        self.built = True
+
+    def call(self, x, training=None):
+        y = lrelu(self.bn1(self.conv1(x), training=training))
+        y = self.bn2(self.conv2(y), training=training)
+        return lrelu(y + x)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "kernel": self.kernel, "norm": self.norm}
+
+
+def mfm(x):
+    """Max-feature-map / maxout: [..., 2C] -> [..., C], max(first half, second half)."""
+    first, second = tf.split(x, 2, axis=-1)
+    return tf.maximum(first, second)
