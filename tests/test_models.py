@@ -1,0 +1,201 @@
+"""Generator / discriminator structure against spec 2-3: shapes, counts, fusion, resize, BN modes."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tpgan_tf import layers
+from tpgan_tf.config import get_config
+from tpgan_tf.discriminator import Discriminator
+from tpgan_tf.fusion import fuse_parts
+from tpgan_tf.generator import Generator, input_shapes
+from tpgan_tf.image_ops import legacy_resize, mirror_concat
+from tpgan_tf.parts import PART_BY_NAME, PART_NAMES
+
+
+def _count(layer):
+    return sum(int(np.prod(w.shape)) for w in layer.trainable_weights)
+
+
+def _random_inputs(batch, seed=0):
+    rng = np.random.default_rng(seed)
+    return {k: tf.constant(rng.uniform(0, 1, v).astype(np.float32) if k != "z"
+                           else rng.normal(0, 0.02, v).astype(np.float32))
+            for k, v in input_shapes(batch).items()}
+
+
+@pytest.fixture(scope="module")
+def paper_models():
+    cfg = get_config("paper")
+    g = Generator.from_model_config(cfg.model)
+    d = Discriminator.from_model_config(cfg.model)
+    inputs = _random_inputs(2)
+    out = g(inputs, training=False)
+    logits = d(out["img128"], training=False)
+    return g, d, inputs, out, logits
+
+
+def test_paper_parameter_counts_equal_spec_2_7(paper_models):
+    g, d, _, _, _ = paper_models
+    assert _count(g.encoder) == 39_420_672
+    assert _count(g.decoder) == 49_197_818
+    assert _count(g.identity_head) == 87_380
+    assert _count(g.local.nets["eye_left"]) == 17_199_043
+    assert _count(g.local.nets["eye_right"]) == 17_200_771  # 6-channel input
+    assert _count(g.local.nets["nose"]) == 17_199_043
+    assert _count(g.local.nets["mouth"]) == 17_199_043
+    assert _count(g.local) == 68_797_900
+    assert _count(g) == 157_503_770
+    assert _count(d) == 13_357_441
+
+
+def test_paper_output_shapes_at_batch_2(paper_models):
+    g, _, inputs, out, logits = paper_models
+    assert out["img128"].shape == (2, 128, 128, 3)
+    assert out["img64"].shape == (2, 64, 64, 3)
+    assert out["img32"].shape == (2, 32, 32, 3)
+    assert out["fused_image"].shape == (2, 128, 128, 3)
+    assert out["identity_logits"].shape == (2, 340)
+    assert out["featvec"].shape == (2, 256)
+    for name in PART_NAMES:
+        p = PART_BY_NAME[name]
+        assert out[name].shape == (2, p.height, p.width, 3)
+    assert logits.shape == (2, 16)
+    # Sub-networks one by one.
+    feats = g.encoder(mirror_concat(inputs["image"]), training=False)
+    expected = {"feat128": (2, 128, 128, 64), "feat64": (2, 64, 64, 64),
+                "feat32": (2, 32, 32, 128), "feat16": (2, 16, 16, 256),
+                "feat8": (2, 8, 8, 512), "featvec": (2, 256)}
+    assert {k: tuple(v.shape) for k, v in feats.items()} == expected
+    local_feats, _ = g.local({p: inputs[p] for p in PART_NAMES}, training=False)
+    for name in PART_NAMES:
+        p = PART_BY_NAME[name]
+        assert local_feats[name].shape == (2, p.height, p.width, 64)
+    # tanh heads: (-1, 1); the fused image is ReLU'd by the zero padding + max (spec 2.3).
+    for key in ("img128", "img64", "img32", *PART_NAMES):
+        assert float(tf.reduce_max(tf.abs(out[key]))) < 1.0
+    assert float(tf.reduce_min(out["fused_image"])) >= 0.0
+
+
+def test_paper_layer_wiring(paper_models):
+    g, d, _, _, _ = paper_models
+    # spec 2.4: 6-channel mirror-concatenated encoder input, 7x7 first conv.
+    assert tuple(g.encoder.conv0.conv.kernel.shape) == (7, 7, 6, 64)
+    # spec 2.2: the right-eye net takes right ⊕ left eye (6 channels), the others 3.
+    assert tuple(g.local.nets["eye_right"].conv0.conv.kernel.shape) == (3, 3, 6, 64)
+    assert tuple(g.local.nets["nose"].conv0.conv.kernel.shape) == (3, 3, 3, 64)
+    # spec 2.6: 2x2 residual blocks at 8x8 on 576 channels; 7x7 select128 on 78; 5x5 dec128 on 212.
+    assert tuple(g.decoder.select8.conv1.kernel.shape) == (2, 2, 576, 576)
+    assert tuple(g.decoder.select128.conv1.kernel.shape) == (7, 7, 78, 78)
+    assert tuple(g.decoder.dec128_res1.conv1.kernel.shape) == (5, 5, 212, 212)
+    assert tuple(g.decoder.select64.conv1.kernel.shape) == (5, 5, 86, 86)
+    assert tuple(g.decoder.dec64[0].conv1.kernel.shape) == (3, 3, 217, 217)
+    assert tuple(g.decoder.select32.conv1.kernel.shape) == (3, 3, 166, 166)
+    assert tuple(g.decoder.initial32.conv.kernel.shape) == (3, 3, 32, 64)  # deconv: HW out in
+    assert g.decoder.initial32.conv.strides == (4, 4)
+    # spec 2.1: bias 0.1 for feature, initial8, idenLinear; 0 elsewhere.
+    for dense in (g.encoder.feature, g.decoder.initial8, g.identity_head.logits):
+        np.testing.assert_allclose(dense.bias.numpy(), 0.1)
+    np.testing.assert_allclose(g.encoder.conv1.conv.bias.numpy(), 0.0)
+    # spec 2.1: truncated normal(0.02) convs stay within 2 sigma; normal deconvs do not.
+    k = g.encoder.conv4_res[0].conv1.kernel.numpy()
+    assert abs(k.std() - 0.0176) < 0.001 and np.abs(k).max() <= 0.04 + 1e-6
+    kd = g.decoder.deconv16.conv.kernel.numpy()
+    assert abs(kd.std() - 0.02) < 0.001 and np.abs(kd).max() > 0.06
+    assert tuple(d.h5.kernel.shape) == (1, 1, 512, 1)
+
+
+def test_fusion_places_patch_at_template_and_takes_max():
+    parts = {}
+    for name in PART_NAMES:
+        p = PART_BY_NAME[name]
+        parts[name] = np.zeros((1, p.height, p.width, 1), np.float32)
+    # A marker in each patch's top-left and bottom-right corner.
+    parts["eye_left"][0, 0, 0, 0] = 5.0
+    parts["eye_left"][0, -1, -1, 0] = 6.0
+    parts["mouth"][0, 0, 0, 0] = 7.0
+    parts["mouth"][0, -1, -1, 0] = 8.0
+    parts["eye_right"][0, 0, 0, 0] = -3.0  # negative: max with the zero padding -> 0 (ReLU)
+    # Overlap: nose rows 48-59 overlap the eyes (rows 20-59). Put 2 in the nose and 1 in the
+    # left eye at the same canvas pixel (row 50, col 50) and check the max wins.
+    parts["nose"][0, 50 - 48, 50 - 43, 0] = 2.0
+    parts["eye_left"][0, 50 - 20, 50 - 23, 0] = 1.0
+    canvas = fuse_parts({k: tf.constant(v) for k, v in parts.items()}).numpy()[0, :, :, 0]
+    assert canvas.shape == (128, 128)
+    # spec 2.3 table: canvas rows/cols (0-based, inclusive).
+    assert canvas[20, 23] == 5.0 and canvas[59, 62] == 6.0  # left eye 20-59 x 23-62
+    assert canvas[72, 40] == 7.0 and canvas[103, 87] == 8.0  # mouth 72-103 x 40-87
+    assert canvas[20, 65] == 0.0  # right eye 20-59 x 65-104, negative value clipped
+    assert canvas[50, 50] == 2.0
+    assert np.count_nonzero(canvas) == 5
+
+
+def test_part_table_matches_spec_2_3():
+    expected = {"eye_left": ((20, 68), (23, 65)), "eye_right": ((20, 68), (65, 23)),
+                "nose": ((48, 48), (43, 45)), "mouth": ((72, 24), (40, 40))}
+    assert {n: PART_BY_NAME[n].paddings for n in PART_NAMES} == expected
+
+
+def test_legacy_resize_is_decimation_at_2x_and_4x():
+    x = tf.constant(np.random.default_rng(1).uniform(size=(2, 128, 128, 3)).astype(np.float32))
+    np.testing.assert_array_equal(legacy_resize(x, 64).numpy(), x.numpy()[:, ::2, ::2])
+    np.testing.assert_array_equal(legacy_resize(x, 32).numpy(), x.numpy()[:, ::4, ::4])
+    # Upsampling 2x: even outputs copy the input, odd outputs average two neighbours,
+    # the last column repeats the edge (no half-pixel centres).
+    y = legacy_resize(x[:, :4, :4], 8).numpy()
+    np.testing.assert_allclose(y[:, 0, 1], (x[:, 0, 0] + x[:, 0, 1]).numpy() / 2, atol=1e-6)
+    np.testing.assert_allclose(y[:, 2, 2], x.numpy()[:, 1, 1], atol=1e-6)
+    np.testing.assert_allclose(y[:, 0, 7], x.numpy()[:, 0, 3], atol=1e-6)
+
+
+def test_same_padding_of_even_kernel_pads_bottom_right():
+    # spec 2.1: a 2x2 SAME conv pads 0 on top/left and 1 on bottom/right, as TF1 did.
+    conv = tf.keras.layers.Conv2D(1, 2, padding="same", use_bias=False,
+                                  kernel_initializer="ones")
+    x = np.zeros((1, 3, 3, 1), np.float32)
+    x[0, 2, 2, 0] = 1.0  # bottom-right pixel
+    y = conv(x).numpy()[0, :, :, 0]
+    # Output (i, j) sums input rows i..i+1, cols j..j+1: the pixel reaches (1,1),(1,2),(2,1),(2,2).
+    np.testing.assert_array_equal(y, [[0, 0, 0], [0, 1, 1], [0, 1, 1]])
+
+
+def test_batch_norm_modes():
+    x = tf.constant(np.random.default_rng(2).normal(3.0, 2.0, (8, 4, 4, 5)).astype(np.float32))
+    faithful = layers.BatchNorm("batch_stats")
+    ordinary = layers.BatchNorm("inference")
+    # Fresh moving stats are mean 0 / var 1, so inference mode is (almost) the identity,
+    # while the faithful mode normalises with the batch's own statistics even at test time.
+    y_faithful = faithful(x, training=False).numpy()
+    y_ordinary = ordinary(x, training=False).numpy()
+    np.testing.assert_allclose(y_faithful.mean(axis=(0, 1, 2)), 0.0, atol=1e-5)
+    np.testing.assert_allclose(y_faithful.std(axis=(0, 1, 2)), 1.0, atol=1e-3)
+    np.testing.assert_allclose(y_ordinary, x.numpy() / np.sqrt(1 + 1e-5), rtol=1e-5)
+    # The faithful layer still updates its moving averages (decay 0.9), as the original did.
+    np.testing.assert_allclose(faithful.moving_mean.numpy(),
+                               0.1 * x.numpy().mean(axis=(0, 1, 2)), rtol=1e-4)
+
+
+def test_tiny_generator_is_deterministic_given_z_and_serialisable():
+    cfg = get_config("tiny")
+    g = Generator.from_model_config(cfg.model)
+    inputs = _random_inputs(2, seed=3)
+    a = g(inputs, training=False)
+    b = g(inputs, training=False)
+    np.testing.assert_array_equal(a["img128"].numpy(), b["img128"].numpy())
+    other_z = dict(inputs, z=inputs["z"] + 0.5)
+    assert not np.allclose(g(other_z, training=False)["img128"].numpy(), a["img128"].numpy())
+    # get_config -> from_config rebuilds the same architecture; copied weights give equal outputs.
+    clone = Generator.from_config(g.get_config())
+    clone(inputs, training=False)
+    assert _count(clone) == _count(g)
+    clone.set_weights(g.get_weights())
+    np.testing.assert_allclose(clone(inputs, training=False)["img128"].numpy(),
+                               a["img128"].numpy(), atol=1e-6)
+
+
+def test_width_multiplier_scales_every_channel():
+    cfg = get_config("tiny")  # width 1/16
+    g = Generator.from_model_config(cfg.model).build_for_batch(1)
+    assert tuple(g.encoder.conv0.conv.kernel.shape) == (7, 7, 6, 4)
+    assert tuple(g.encoder.feature.kernel.shape) == (8 * 8 * 32, 32)
+    d = Discriminator.from_model_config(cfg.model).build_for_batch(1)
+    assert tuple(d.h4.conv.kernel.shape) == (3, 3, 32, 32)
