@@ -12,8 +12,10 @@ def legacy_resize(images: tf.Tensor, size: int) -> tf.Tensor:
     images[:, ::2, ::2]) and to upsample img32 -> 64 and img64 -> 128 in the decoder.
     images: [B, H, W, C] float. Returns [B, size, size, C] of the same dtype.
     """
-    out = tf.compat.v1.image.resize_bilinear(
-        images, [size, size], align_corners=False, half_pixel_centers=False)
+    # The raw op is what tf.compat.v1.image.resize_bilinear calls, without its deprecation
+    # warning; it always returns float32.
+    out = tf.raw_ops.ResizeBilinear(images=images, size=[size, size], align_corners=False,
+                                    half_pixel_centers=False)
     return tf.cast(out, images.dtype)
 
 
