@@ -18,21 +18,16 @@ import tensorflow as tf
 from tpgan_tf.parts import IMAGE_SIZE, PARTS
 from tpgan_tf.tfrecord_schema import SIDES, feature_spec
 
-# Margin of zeros around the image so that a patch window reaching outside it is zero-padded
-# (spec 1.4 has no bounds check; data_prep records such windows as "padded").
+# Margin of zeros around the image so that a patch window reaching outside it is zero-filled,
+# never shifted (spec 1.4 has no bounds check; data_prep records such windows as "padded").
 _MARGIN = 64
 # Mirroring swaps image-left and image-right points: eyes 0<->1, mouth corners 3<->4.
 _MIRRORED_POINT_ORDER = [1, 0, 2, 4, 3]
 
 
-def _decode(png: tf.Tensor) -> tf.Tensor:
-    image = tf.io.decode_png(png, channels=3)
-    image = tf.ensure_shape(image, [IMAGE_SIZE, IMAGE_SIZE, 3])
-    return tf.cast(image, tf.float32) / 256.0  # spec 1.1: / 256, not / 255
-
-
 def _cut_patches(image: tf.Tensor, windows: tf.Tensor) -> dict:
-    """image [128,128,3], windows int64 [8] (top, left per part) -> dict part -> patch."""
+    """image [128,128,3], windows int64 [8] ((top, left) per part in PARTS order) ->
+    dict part name -> [h, w, 3] patch of the image's dtype."""
     padded = tf.pad(image, [[_MARGIN, _MARGIN], [_MARGIN, _MARGIN], [0, 0]])
     windows = tf.cast(windows, tf.int32) + _MARGIN
     patches = {}
@@ -44,7 +39,7 @@ def _cut_patches(image: tf.Tensor, windows: tf.Tensor) -> dict:
 
 
 def _mirror(image, patches, landmarks):
-    """Spec 1.4 mirroring: flip everything left-right, swap the eye patches and the
+    """Spec 1.4 mirroring: flip image and patches left-right, swap the eye patches and the
     left/right landmarks; x -> 127 - x in 0-based pixel coordinates."""
     image = tf.reverse(image, axis=[1])
     flipped = {k: tf.reverse(v, axis=[1]) for k, v in patches.items()}
@@ -55,27 +50,40 @@ def _mirror(image, patches, landmarks):
 
 
 def parse_pair(serialized: tf.Tensor, mirror_to_one_side: bool = True) -> dict:
-    """One serialized Example -> the un-batched training dict described in the module doc."""
+    """One serialized Example -> the un-batched training dict, images and patches still uint8
+    (`to_training_batch` converts a whole batch at once, which is cheaper)."""
     ex = tf.io.parse_single_example(serialized, feature_spec())
     yaw = tf.cast(ex["yaw"], tf.int32)
     out = {"label": tf.cast(ex["subject"], tf.int32), "yaw": yaw}
     for side in SIDES:
-        image = _decode(ex[f"{side}/png"])
+        image = tf.io.decode_png(ex[f"{side}/png"], channels=3)
+        image = tf.ensure_shape(image, [IMAGE_SIZE, IMAGE_SIZE, 3])
+        # spec 1.4: patches are cut from the unmirrored image, then mirrored with it.
         patches = _cut_patches(image, ex[f"{side}/windows"])
         landmarks = tf.reshape(ex[f"{side}/landmarks"], [5, 2])
         if mirror_to_one_side:  # spec 1.1 MIRROR_TO_ONE_SIDE: the GT of a mirrored input too
             image, patches, landmarks = tf.cond(
                 yaw < 0, lambda i=image, p=patches, l=landmarks: _mirror(i, p, l),
                 lambda i=image, p=patches, l=landmarks: (i, p, l))
-        prefix = "" if side == "profile" else "frontal_"
-        key = "image" if side == "profile" else "frontal"
+        key, prefix = ("image", "") if side == "profile" else ("frontal", "frontal_")
         out[key] = image
-        # spec 1.1: legacy resize at exactly 2x / 4x reduction = decimation.
-        out[f"{key}64"] = image[::2, ::2]
-        out[f"{key}32"] = image[::4, ::4]
         out[f"{prefix}landmarks"] = landmarks
         for name, patch in patches.items():
             out[f"{prefix}{name}"] = patch
+    return out
+
+
+def to_training_batch(batch: dict) -> dict:
+    """A batch of `parse_pair` dicts -> the training batch of the module doc: uint8 images and
+    patches become float32 in [0, 1) (spec 1.1: / 256, not / 255), and the 64/32 pyramids are
+    added (spec 1.1: legacy resize at exactly 2x / 4x reduction = decimation)."""
+    out = dict(batch)
+    for key, value in batch.items():
+        if value.dtype == tf.uint8:
+            out[key] = tf.cast(value, tf.float32) / 256.0
+    for key in ("image", "frontal"):
+        out[f"{key}64"] = out[key][:, ::2, ::2]
+        out[f"{key}32"] = out[key][:, ::4, ::4]
     return out
 
 
@@ -130,4 +138,5 @@ def make_dataset(file_pattern: str, batch_size: int, *, yaw_low: int = 0, yaw_hi
     if repeat:
         ds = ds.repeat()
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    ds = ds.map(to_training_batch, num_parallel_calls=autotune, deterministic=deterministic)
     return ds.prefetch(autotune).with_options(options)
