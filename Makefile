@@ -23,7 +23,7 @@ test-all: venv
 	$(PY) -m pytest -q -m ''
 
 demo: venv
-	$(PY) -m experiments.model_summary --config=demo
+	$(PY) -m experiments.run_demo --workdir=runs/demo
 
 clean-venv:
 	rm -rf $(VENV)

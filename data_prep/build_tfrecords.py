@@ -41,23 +41,28 @@ from data_prep import alignment, landmarks, multipie, patches
 from tpgan_tf.parts import IMAGE_SIZE, PART_NAMES
 
 FLAGS = flags.FLAGS
-flags.DEFINE_enum("source", "raw", ["raw", "aligned"],
-                  "raw: Multi-PIE raw layout + landmark CSV; aligned: FS_aligned crops + .5pt.")
-flags.DEFINE_string("multipie_root", None, "Multi-PIE root (holds data/session0S/...) for --source=raw.")
-flags.DEFINE_string("landmarks", None, "Landmark CSV (raw-image coordinates); default "
-                    "<multipie_root>/landmarks.csv.")
-flags.DEFINE_string("aligned_dir", None, "Flat folder of *_cropped.png crops (--source=aligned).")
-flags.DEFINE_string("t5pt_dir", None, "Folder of *_trans.5pt files (--source=aligned).")
-flags.DEFINE_string("output_dir", None, "Where the shards and manifest.json go.")
-flags.DEFINE_integer("setting", 2, "Multi-PIE protocol for the subject split (spec 6.3): 1 or 2.")
-flags.DEFINE_integer("test_subjects_from", 0, "If > 0, replaces the setting's split: subjects >= "
-                     "this id are 'test', the others 'train' (recording 01, every session).")
-flags.DEFINE_integer("yaw_low", 0, "Keep pairs with yaw_low <= |yaw| <= yaw_high.")
-flags.DEFINE_integer("yaw_high", 90, "Keep pairs with yaw_low <= |yaw| <= yaw_high.")
-flags.DEFINE_integer("num_shards", 0, "Shards per split; 0 = one per ~1000 pairs.")
-flags.DEFINE_integer("workers", 0, "Parallel worker processes; 0 = one per CPU core.")
-flags.DEFINE_integer("seed", 2017, "Seed of the pair-to-shard assignment.")
-flags.DEFINE_bool("overwrite", False, "Rebuild every shard even if a finished one exists.")
+
+
+def define_flags() -> None:
+    """The command-line flags; defined only when this module runs as a script."""
+    flags.DEFINE_enum("source", "raw", ["raw", "aligned"],
+                      "raw: Multi-PIE raw layout + landmark CSV; aligned: FS_aligned crops + .5pt.")
+    flags.DEFINE_string("multipie_root", None, "Multi-PIE root (holds data/session0S/...) for --source=raw.")
+    flags.DEFINE_string("landmarks", None, "Landmark CSV (raw-image coordinates); default "
+                        "<multipie_root>/landmarks.csv.")
+    flags.DEFINE_string("aligned_dir", None, "Flat folder of *_cropped.png crops (--source=aligned).")
+    flags.DEFINE_string("t5pt_dir", None, "Folder of *_trans.5pt files (--source=aligned).")
+    flags.DEFINE_string("output_dir", None, "Where the shards and manifest.json go.")
+    flags.DEFINE_integer("setting", 2, "Multi-PIE protocol for the subject split (spec 6.3): 1 or 2.")
+    flags.DEFINE_integer("test_subjects_from", 0, "If > 0, replaces the setting's split: subjects >= "
+                         "this id are 'test', the others 'train' (recording 01, every session).")
+    flags.DEFINE_integer("yaw_low", 0, "Keep pairs with yaw_low <= |yaw| <= yaw_high.")
+    flags.DEFINE_integer("yaw_high", 90, "Keep pairs with yaw_low <= |yaw| <= yaw_high.")
+    flags.DEFINE_integer("num_shards", 0, "Shards per split; 0 = one per ~1000 pairs.")
+    flags.DEFINE_integer("workers", 0, "Parallel worker processes; 0 = one per CPU core.")
+    flags.DEFINE_integer("seed", 2017, "Seed of the pair-to-shard assignment.")
+    flags.DEFINE_bool("overwrite", False, "Rebuild every shard even if a finished one exists.")
+
 
 MANIFEST = "manifest.json"
 PAIRS_PER_SHARD = 1000
@@ -418,4 +423,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    define_flags()
     app.run(main)

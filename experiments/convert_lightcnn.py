@@ -15,8 +15,12 @@ import os
 from absl import app, flags
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("checkpoint", None, "PyTorch LightCNN-29 v1 checkpoint (.pth / .pth.tar).")
-flags.DEFINE_string("output", "lightcnn29.h5", "Where to write the tpgan_tf Light-CNN .h5.")
+
+
+def define_flags() -> None:
+    """The command-line flags; defined only when this module runs as a script."""
+    flags.DEFINE_string("checkpoint", None, "PyTorch LightCNN-29 v1 checkpoint (.pth / .pth.tar).")
+    flags.DEFINE_string("output", "lightcnn29.h5", "Where to write the tpgan_tf Light-CNN .h5.")
 
 
 def _import_torch():
@@ -76,4 +80,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    define_flags()
     app.run(main)

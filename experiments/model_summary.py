@@ -15,8 +15,13 @@ import numpy as np
 from absl import app, flags
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("config", "paper", "Config preset: paper, demo or tiny.")
-flags.DEFINE_multi_string("override", [], "section.field=value overrides, e.g. model.width=0.5.")
+
+
+def define_flags() -> None:
+    """The command-line flags; defined only when this module runs as a script."""
+    flags.DEFINE_string("config", "paper", "Config preset: paper, demo or tiny.")
+    flags.DEFINE_multi_string("override", [], "section.field=value overrides, e.g. model.width=0.5.")
+
 
 # Spec 2.7 (trainable parameters of the original, BN counted as gamma + beta).
 SPEC_2_7 = {"encoder": 39_420_672, "decoder": 49_197_818, "identity_head": 87_380,
@@ -73,4 +78,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    define_flags()
     app.run(main)

@@ -7,7 +7,6 @@ padding is visible even at pixel (0, 0)). A patch whose top-left is (top, left) 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from data_prep import patches as pt
 from tpgan_tf.parts import PART_NAMES, PARTS

@@ -63,8 +63,8 @@ def parse_pair(serialized: tf.Tensor, mirror_to_one_side: bool = True) -> dict:
         landmarks = tf.reshape(ex[f"{side}/landmarks"], [5, 2])
         if mirror_to_one_side:  # spec 1.1 MIRROR_TO_ONE_SIDE: the GT of a mirrored input too
             image, patches, landmarks = tf.cond(
-                yaw < 0, lambda i=image, p=patches, l=landmarks: _mirror(i, p, l),
-                lambda i=image, p=patches, l=landmarks: (i, p, l))
+                yaw < 0, lambda i=image, p=patches, pts=landmarks: _mirror(i, p, pts),
+                lambda i=image, p=patches, pts=landmarks: (i, p, pts))
         key, prefix = ("image", "") if side == "profile" else ("frontal", "frontal_")
         out[key] = image
         out[f"{prefix}landmarks"] = landmarks
