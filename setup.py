@@ -8,7 +8,7 @@ HERE = pathlib.Path(__file__).parent
 
 def _requirements(name):
     lines = (HERE / name).read_text().splitlines()
-    return [l.strip() for l in lines if l.strip() and not l.startswith("#")]
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
 setup(
