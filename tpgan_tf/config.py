@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from typing import Any, Iterable
 
 BN_MODES = ("batch_stats", "inference")
@@ -158,6 +159,29 @@ def get_config(name: str = "paper") -> Config:
     if name not in PRESETS:
         raise ValueError(f"unknown config preset {name!r}; choose one of {sorted(PRESETS)}")
     return PRESETS[name]().validate()
+
+
+CONFIG_FILENAME = "config.json"  # the resolved config of a run, in its model_dir
+
+
+def save_config(cfg: Config, model_dir: str) -> str:
+    """Writes cfg as <model_dir>/config.json (atomically) and returns the path."""
+    os.makedirs(model_dir, exist_ok=True)
+    path = os.path.join(model_dir, CONFIG_FILENAME)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(cfg.to_json())
+    os.replace(tmp, path)
+    return path
+
+
+def load_config(model_dir: str) -> Config:
+    """The config a run saved in <model_dir>/config.json; FileNotFoundError names the path."""
+    path = os.path.join(model_dir, CONFIG_FILENAME)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path}: no saved config; is {model_dir!r} a training model_dir?")
+    with open(path) as f:
+        return Config.from_dict(json.load(f))
 
 
 def _parse_value(text: str, current: Any) -> Any:
