@@ -61,6 +61,9 @@ def define_flags() -> None:
     flags.DEFINE_integer("num_shards", 0, "Shards per split; 0 = one per ~1000 pairs.")
     flags.DEFINE_integer("workers", 0, "Parallel worker processes; 0 = one per CPU core.")
     flags.DEFINE_integer("seed", 2017, "Seed of the pair-to-shard assignment.")
+    flags.DEFINE_bool("pose_independent_nose", False,
+                      "Cut every nose patch with the centred rule o = 20 (spec 1.4) instead of the "
+                      "camera table, e.g. for a model meant for photos whose camera is unknown.")
     flags.DEFINE_bool("overwrite", False, "Rebuild every shard even if a finished one exists.")
 
 
@@ -84,6 +87,7 @@ class Task:
     profile_points: tuple | None  # [5][2] raw (source=raw) or .5pt integers (source=aligned)
     frontal_points: tuple | None
     aligned: bool
+    nose_offset: int  # spec 1.4: the camera's table entry, or 20 (pose-independent rule)
     fields: tuple  # (subject, session, recording, illumination, yaw)
 
 
@@ -159,7 +163,7 @@ def process_pair(task: Task) -> tuple[dict | None, dict | None]:
         return None, {"path": task.profile_rel,
                       "reason": f"frontal {task.frontal_rel}: {reason}"}
     profile, reason = _prepare_side(task.profile_path, task.profile_points, task.aligned,
-                                    patches.nose_offset_for(task.camera))
+                                    task.nose_offset)
     if profile is None:
         return None, {"path": task.profile_rel, "reason": reason}
     subject, session, recording, illumination, yaw = task.fields
@@ -227,7 +231,8 @@ def _collect_aligned(aligned_dir: str, t5pt_dir: str):
             lambda k: files[k])
 
 
-def plan_tasks(pairs, path_of, points_of, rel_of, aligned: bool) -> list[Task]:
+def plan_tasks(pairs, path_of, points_of, rel_of, aligned: bool,
+               pose_independent_nose: bool = False) -> list[Task]:
     tasks = []
     for profile, frontal in pairs:
         pp, fp = points_of(profile), points_of(frontal)
@@ -238,6 +243,7 @@ def plan_tasks(pairs, path_of, points_of, rel_of, aligned: bool) -> list[Task]:
             profile_points=None if pp is None else tuple(map(tuple, np.asarray(pp).tolist())),
             frontal_points=None if fp is None else tuple(map(tuple, np.asarray(fp).tolist())),
             aligned=aligned,
+            nose_offset=patches.nose_offset_for(None if pose_independent_nose else profile.camera),
             fields=(profile.subject, profile.session, profile.recording, profile.illumination,
                     profile.yaw)))
     return tasks
@@ -317,12 +323,14 @@ def build(output_dir: str, *, source: str = "raw", multipie_root: str | None = N
           landmark_csv: str | None = None, aligned_dir: str | None = None,
           t5pt_dir: str | None = None, setting: int = 2, test_subjects_from: int = 0,
           yaw_low: int = 0, yaw_high: int = 90, num_shards: int = 0, workers: int = 0,
-          seed: int = 2017, overwrite: bool = False, show_progress: bool = True) -> dict:
+          seed: int = 2017, overwrite: bool = False, pose_independent_nose: bool = False,
+          show_progress: bool = True) -> dict:
     """Builds the shards and manifest.json; returns the manifest. See the module docstring."""
     from tqdm import tqdm
 
     settings = dict(source=source, setting=setting, test_subjects_from=test_subjects_from,
-                    yaw_low=yaw_low, yaw_high=yaw_high, seed=seed)
+                    yaw_low=yaw_low, yaw_high=yaw_high, seed=seed,
+                    pose_independent_nose=pose_independent_nose)
     _check_settings(source, multipie_root, landmark_csv, aligned_dir, t5pt_dir, setting,
                     test_subjects_from, yaw_low, yaw_high, num_shards, workers)
     if source == "raw":
@@ -349,7 +357,8 @@ def build(output_dir: str, *, source: str = "raw", multipie_root: str | None = N
     ctx = multiprocessing.get_context("spawn")  # the workers never import TensorFlow
     with ctx.Pool(workers, initializer=_init_worker) as pool:
         for split in sorted(by_split):
-            tasks = plan_tasks(by_split[split], path_of, points_of, rel_of, source == "aligned")
+            tasks = plan_tasks(by_split[split], path_of, points_of, rel_of, source == "aligned",
+                               pose_independent_nose)
             count = num_shards or max(1, math.ceil(len(tasks) / PAIRS_PER_SHARD))
             shards = assign_shards(tasks, count, seed)
             info = {"examples": 0, "pairs": len(tasks), "shards": [], "per_yaw": {}}
@@ -411,7 +420,8 @@ def main(argv):
                          t5pt_dir=FLAGS.t5pt_dir, setting=FLAGS.setting,
                          test_subjects_from=FLAGS.test_subjects_from, yaw_low=FLAGS.yaw_low,
                          yaw_high=FLAGS.yaw_high, num_shards=FLAGS.num_shards,
-                         workers=FLAGS.workers, seed=FLAGS.seed, overwrite=FLAGS.overwrite)
+                         workers=FLAGS.workers, seed=FLAGS.seed, overwrite=FLAGS.overwrite,
+                         pose_independent_nose=FLAGS.pose_independent_nose)
     except FlagError as err:
         raise app.UsageError(str(err)) from None
     counts = ", ".join(f"{s}: {v['examples']} pairs in {len(v['shards'])} shards"

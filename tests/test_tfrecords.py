@@ -217,3 +217,29 @@ def test_pipeline_yaw_filter_and_determinism(built):
 def test_pipeline_reports_missing_shards(tmp_path):
     with pytest.raises(FileNotFoundError, match="no TFRecord shards"):
         make_dataset(str(tmp_path / "train-*.tfrecord"), 2)
+
+
+def test_nose_window_rules(built, tmp_path):
+    """spec 1.4: the profile's nose window follows the camera table (o = 32 at +60 degrees), or
+    the centred rule o = 20 with --pose_independent_nose; the frontal always uses 20."""
+    out, _, root, _ = built
+    other = build_tfrecords.build(str(tmp_path), multipie_root=root, test_subjects_from=3,
+                                  num_shards=1, workers=1, pose_independent_nose=True,
+                                  show_progress=False)
+    assert other["settings"]["pose_independent_nose"] is True
+
+    def nose_lefts(folder):
+        found = {}
+        for record in tf.data.TFRecordDataset(tf.io.gfile.glob(os.path.join(folder, "test-*.tfrecord"))):
+            ex = tf.io.parse_single_example(record, feature_spec())
+            if int(ex["yaw"]) != 60:
+                continue
+            for side in ("profile", "frontal"):
+                tip_x = landmarks.to_index_points(
+                    ex[f"{side}/landmarks"].numpy().reshape(5, 2))[2, 0]
+                found.setdefault(side, set()).add(
+                    int(ex[f"{side}/windows"].numpy()[5]) - (tip_x + 1))  # left = x - o + 1
+        return {side: {-o for o in offsets} for side, offsets in found.items()}
+
+    assert nose_lefts(out) == {"profile": {32}, "frontal": {20}}
+    assert nose_lefts(str(tmp_path)) == {"profile": {20}, "frontal": {20}}
