@@ -144,15 +144,18 @@ def _cubic(x: np.ndarray) -> np.ndarray:
                     np.where(ax < 2, ((-0.5 * ax + 2.5) * ax - 4) * ax + 2, 0.0))
 
 
-def _resize_axis0(img: np.ndarray, scale: float) -> np.ndarray:
-    """Shrink axis 0 by `scale` < 1 with MATLAB's antialiased bicubic (kernel widened by 1/scale).
+def _shrink_taps(n: int, scale: float, start: int = 0, stop: int | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Taps of MATLAB's antialiased bicubic shrink of an axis of length n by `scale` < 1.
 
-    Output length ceil(scale * n); output i is centred at input (i + 0.5) / scale - 0.5.
-    Indices outside the input are mirrored (MATLAB's 'symmetric' border).
+    Output length is ceil(scale * n); output i is centred at input (i + 0.5) / scale - 0.5 and
+    uses the Keys kernel widened by 1 / scale. Returns (indices [m, taps], weights [m, taps])
+    for the outputs start..stop-1 only; indices outside the axis are mirrored (MATLAB's
+    'symmetric' border).
     """
-    n = img.shape[0]
     m = max(1, math.ceil(scale * n))
-    centre = (np.arange(m) + 0.5) / scale - 0.5
+    stop = m if stop is None else min(stop, m)
+    centre = (np.arange(max(0, start), stop) + 0.5) / scale - 0.5
     taps = math.ceil(4.0 / scale) + 2  # kernel support is 4 / scale input pixels
     idx = np.floor(centre - 2.0 / scale)[:, None].astype(np.int64) + np.arange(taps)[None, :]
     weights = scale * _cubic(scale * (centre[:, None] - idx))
@@ -160,20 +163,36 @@ def _resize_axis0(img: np.ndarray, scale: float) -> np.ndarray:
     idx = np.where(idx < 0, -idx - 1, idx)  # mirror: -1 -> 0, -2 -> 1, ...
     idx = np.where(idx >= n, 2 * n - 1 - idx, idx)  # n -> n - 1, n + 1 -> n - 2, ...
     idx = np.clip(idx, 0, n - 1)  # images shorter than the kernel: clamp what is left
-    out = np.zeros((m,) + img.shape[1:], dtype=np.float32)
-    w = weights.astype(np.float32).reshape((m, taps) + (1,) * (img.ndim - 1))
-    for t in range(taps):
+    return idx, weights.astype(np.float32)
+
+
+def _apply_taps(img: np.ndarray, idx: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """out[i] = sum_t weights[i, t] * img[idx[i, t]] along axis 0 (float32)."""
+    out = np.zeros((idx.shape[0],) + img.shape[1:], dtype=np.float32)
+    w = weights.reshape(weights.shape + (1,) * (img.ndim - 1))
+    for t in range(idx.shape[1]):
         out += w[:, t] * img[idx[:, t]]
     return out
 
 
-def imresize_antialiased(image: np.ndarray, scale: float) -> np.ndarray:
-    """MATLAB `imresize(image, scale)` for scale < 1 (bicubic, antialiased), float32 [h, w, C]."""
+def imresize_antialiased(image: np.ndarray, scale: float,
+                         window: tuple[int, int, int, int] | None = None) -> np.ndarray:
+    """MATLAB `imresize(image, scale)` for scale < 1 (bicubic, antialiased), float32 [h, w, C].
+
+    window=(row0, col0, row1, col1) computes only that part of the output (rows row0..row1-1,
+    cols col0..col1-1), bit-identical to slicing the full result, reading only the input
+    pixels those outputs need.
+    """
     if not 0 < scale < 1:
         raise ValueError(f"imresize_antialiased only shrinks, got scale {scale}")
     img = np.asarray(image, dtype=np.float32)
-    out = _resize_axis0(img, scale)
-    return np.swapaxes(_resize_axis0(np.swapaxes(out, 0, 1), scale), 0, 1)
+    r0, c0, r1, c1 = window if window is not None else (0, 0, None, None)
+    rows, row_w = _shrink_taps(img.shape[0], scale, r0, r1)
+    cols, col_w = _shrink_taps(img.shape[1], scale, c0, c1)
+    rlo, clo = rows.min(), cols.min()
+    sub = img[rlo:rows.max() + 1, clo:cols.max() + 1]
+    out = _apply_taps(sub, rows - rlo, row_w)
+    return np.swapaxes(_apply_taps(np.swapaxes(out, 0, 1), cols - clo, col_w), 0, 1)
 
 
 def align_face(image: np.ndarray, landmarks5, crop_size: int = CROP_SIZE, ec_y: float = EC_Y,
@@ -195,10 +214,22 @@ def align_face(image: np.ndarray, landmarks5, crop_size: int = CROP_SIZE, ec_y: 
     warp = matrix
     if scale < 1.0:
         # Antialiased shrink first (see the module docstring); it maps pixel centres as
-        # p_small = scale * (p + 0.5) - 0.5, which the remaining warp undoes exactly.
-        src = imresize_antialiased(img.astype(np.float32), scale)
-        to_small = np.array([[scale, 0.0, 0.5 * scale - 0.5], [0.0, scale, 0.5 * scale - 0.5],
-                             [0.0, 0.0, 1.0]])
+        # p_small = scale * (p + 0.5) - 0.5, which the remaining warp undoes exactly. Only the
+        # part of the shrunk image that the cubic warp reads (the crop's corners mapped into
+        # it, plus the 2-pixel cubic support and 1 for rounding) is computed: identical
+        # pixels, about 10x less work on a 640x480 Multi-PIE image.
+        c = crop_size - 1
+        corners = apply_matrix(np.linalg.inv(_to3(matrix))[:2], [[0, 0], [c, 0], [0, c], [c, c]])
+        small = scale * (corners + 0.5) - 0.5
+        c0, r0 = np.maximum(np.floor(small.min(axis=0)).astype(int) - 3, 0)
+        c1, r1 = np.minimum(np.ceil(small.max(axis=0)).astype(int) + 4,
+                            [math.ceil(scale * w), math.ceil(scale * h)])
+        if c1 <= c0 or r1 <= r0:  # the crop misses the image: shrink it all (zeros anyway)
+            r0 = c0 = 0
+            r1 = c1 = None
+        src = imresize_antialiased(img, scale, (r0, c0, r1, c1))
+        to_small = np.array([[scale, 0.0, 0.5 * scale - 0.5 - c0],
+                             [0.0, scale, 0.5 * scale - 0.5 - r0], [0.0, 0.0, 1.0]])
         warp = (_to3(matrix) @ np.linalg.inv(to_small))[:2]
         crop = cv2.warpAffine(src, warp, (crop_size, crop_size), flags=cv2.INTER_CUBIC,
                               borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))

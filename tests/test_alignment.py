@@ -167,3 +167,15 @@ def test_bad_inputs():
     bad[0, 0] = np.nan
     with pytest.raises(ValueError, match="finite"):
         al.align_face(np.zeros((480, 640, 3), np.uint8), bad)
+
+
+def test_windowed_shrink_is_bit_identical_to_the_full_shrink():
+    # align_face shrinks only the part of the image its warp reads; that must equal slicing
+    # the full antialiased shrink, also where the window meets the image border.
+    rng = np.random.default_rng(7)
+    image = rng.uniform(0, 255, (97, 131, 3)).astype(np.float32)
+    full = al.imresize_antialiased(image, 0.43)
+    for window in [(0, 0, 10, 12), (5, 7, 30, 41), (20, 30, 42, 57), (35, 50, 99, 99)]:
+        r0, c0, r1, c1 = window
+        np.testing.assert_array_equal(al.imresize_antialiased(image, 0.43, window),
+                                      full[r0:r1, c0:c1])
