@@ -31,6 +31,7 @@ class Discriminator(keras.Model):
         self.h4 = ConvBlock(c(512), 3, 2, norm=n, name="d_h4_conv")
         self.h4_res = ResBlock(3, n, name="d_h4_conv_res1")
         self.h5 = conv(1, 1, 1, name="d_h5_conv")  # linear logits
+        self.built = True  # a container: see "Building" in layers.py
 
     @classmethod
     def from_model_config(cls, mc: ModelConfig) -> "Discriminator":

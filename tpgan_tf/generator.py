@@ -60,6 +60,7 @@ class Generator(keras.Model):
         self.identity_head = IdentityHead(num_identities, identity_dropout, name="identity_head")
         self.decoder = Decoder(width, self.norm, name="decoder")
         self.local = LocalPathway(width, self.norm, name="local_pathway")
+        self.built = True  # a container: see "Building" in layers.py
 
     @classmethod
     def from_model_config(cls, mc: ModelConfig) -> "Generator":

@@ -34,6 +34,7 @@ class Encoder(keras.layers.Layer):
         self.conv4 = ConvBlock(c(512), 3, 2, norm=n, name="g_conv4")
         self.conv4_res = [ResBlock(3, n, name=f"g_conv4_res{s}") for s in ("", "2", "3", "4")]
         self.feature = linear(c(512), bias=0.1, name="feature")  # spec 2.1: bias 0.1
+        self.built = True  # a container: see "Building" in layers.py
 
     def call(self, x, training=None):
         t = training
@@ -65,6 +66,7 @@ class IdentityHead(keras.layers.Layer):
         self.num_identities, self.dropout_rate = num_identities, dropout
         self.dropout = keras.layers.Dropout(dropout)
         self.logits = linear(num_identities, bias=0.1, name="idenLinear")
+        self.built = True  # a container: see "Building" in layers.py
 
     def call(self, featvec, training=None):
         return self.logits(self.dropout(featvec, training=training))
@@ -120,6 +122,7 @@ class Decoder(keras.layers.Layer):
         self.dec128_res2 = ResBlock(3, n, name="dec128_res2")
         self.recon128_conv2 = ConvBlock(c(32), 3, 1, norm=n, name="recon128_conv2")
         self.check128 = ConvBlock(3, 3, 1, use_bn=False, activation="tanh", name="check_img128")
+        self.built = True  # a container: see "Building" in layers.py
 
     @staticmethod
     def _chain(blocks, x, training):

@@ -36,6 +36,7 @@ class LegacyResize(keras.layers.Layer):
     def __init__(self, size: int, **kwargs):
         super().__init__(**kwargs)
         self.size = size
+        self.built = True  # a container: see "Building" in layers.py
 
     def call(self, images):
         return legacy_resize(images, self.size)

@@ -7,6 +7,12 @@ BN     : decay 0.9, eps 1e-5, gamma and beta; by default ALWAYS batch statistics
 lrelu  : max(x, 0.2 x).
 resblock(k): conv k (s1) -> BN -> lrelu -> conv k -> BN -> + input -> lrelu.
 MFM    : max of the two halves of the channel axis.
+
+Building: the layers here that own weights (ConvBlock, ResBlock and Keras' own) create them in
+`build()` from the input shape. The containers of the networks (encoder, decoder, part nets,
+generator, discriminator) own no weights, so they mark themselves built in `__init__`;
+otherwise Keras 3 would "build" each of them by tracing its whole call symbolically first,
+which costs ~25 s for the generator on 2 CPU cores. Their sublayers build on the first call.
 """
 from __future__ import annotations
 

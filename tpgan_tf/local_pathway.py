@@ -45,6 +45,7 @@ class PartRotator(keras.layers.Layer):
         self.deconv3, self.deconv3_s = up(64, "p_deconv3"), same(64, "p_deconv3_s")
         self.deconv3_res = res("p_deconv3_res")
         self.check = ConvBlock(3, 3, 1, use_bn=False, activation="tanh", name="p_check")
+        self.built = True  # a container: see "Building" in layers.py
 
     def call(self, x, training=None):
         t = training
@@ -82,6 +83,7 @@ class LocalPathway(keras.layers.Layer):
         scope = {"eye_left": "eyel", "eye_right": "eyer", "nose": "nose", "mouth": "mouth"}
         self.nets = {p: PartRotator(width, self.norm, name=f"PartRotator_{scope[p]}")
                      for p in PART_NAMES}
+        self.built = True  # a container: see "Building" in layers.py
 
     def call(self, patches, training=None):
         features, images = {}, {}
