@@ -1,0 +1,144 @@
+"""Checkpoints of a training run: everything needed to continue bit-for-bit (issue 4, point 3).
+
+A checkpoint holds G, D (weights and BN moving statistics, the identity-head dropout's seed
+state), the three Adam optimisers with their slots, the iteration counter, the z random
+generator and, when it is a plain tf.data iterator, the input iterator. The frozen Light-CNN
+is not part of it (spec 4.4): it is loaded from its own file at every start.
+
+Half-written checkpoints: tf.train.CheckpointManager writes the data and index files first and
+the small `checkpoint` state file last (atomically, by rename), and `latest_checkpoint` reads
+only the state file. A process that dies while writing step N leaves files of step N that the
+state file does not name, so the run resumes from the last complete checkpoint.
+
+Multi-worker: every worker must take part in a save (it may need collective ops), but only the
+chief writes to `model_dir`; the others write to a private temporary directory that is deleted
+right away (the tf.distribute multi-worker checkpointing recipe).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+
+import tensorflow as tf
+
+CHECKPOINT_NAME = "ckpt"
+
+
+def variables_by_path(variables, what: str) -> tf.train.Checkpoint:
+    """A checkpoint node whose children are `variables`, each named by its Keras path.
+
+    Why not the Keras objects themselves: tf.train.Checkpoint follows Keras 3 layers only
+    through plain attributes, so layers held in lists or dicts (the part nets, the residual
+    chains) and the dropout seed state would be silently left out, and an optimiser would
+    save its slots but reach the model weights only through its own variable list. Naming
+    every variable by its path (unique per model, the same in every build) saves them all.
+    """
+    mapping = {}
+    for v in variables:
+        if v.path in mapping:
+            raise ValueError(f"tpgan_tf/checkpointing.py: two {what} variables share the path "
+                             f"{v.path!r}; cannot checkpoint them by path")
+        mapping[v.path] = v
+    return tf.train.Checkpoint(**mapping)
+
+
+def make_checkpoint(trainer, iterator=None) -> tf.train.Checkpoint:
+    """A tf.train.Checkpoint over the trainer's state (and `iterator` if it can be saved)."""
+    objects = dict(
+        generator=variables_by_path(trainer.generator.variables, "generator"),
+        discriminator=variables_by_path(trainer.discriminator.variables, "discriminator"),
+        d_optim=variables_by_path(trainer.d_optim.variables, "d_optim"),
+        g_optim=variables_by_path(trainer.g_optim.variables, "g_optim"),
+        rot_optim=variables_by_path(trainer.rot_optim.variables, "rot_optim"),
+        iteration=trainer.iteration, z_rng=trainer.z_rng)
+    if iterator is not None and iterator_is_checkpointable(iterator):
+        objects["data_iterator"] = iterator
+    return tf.train.Checkpoint(**objects)
+
+
+def iterator_is_checkpointable(iterator) -> bool:
+    """True for tf.data iterators (their position, shuffle buffers included, can be saved);
+    False for Python iterators and tf.distribute iterators."""
+    return isinstance(iterator, tf.data.Iterator) and isinstance(
+        iterator, tf.__internal__.tracking.Trackable)
+
+
+class CheckpointSaver:
+    """tf.train.CheckpointManager with the chief / non-chief split and automatic resume.
+
+    Args:
+      checkpoint: from make_checkpoint.
+      model_dir: the run's directory (checkpoints are `model_dir/ckpt-<iteration>`).
+      keep: how many checkpoints to keep (config train.keep_checkpoints).
+      is_chief, worker_index: from distribution.worker_info.
+    """
+
+    def __init__(self, checkpoint: tf.train.Checkpoint, model_dir: str, keep: int,
+                 is_chief: bool = True, worker_index: int = 0):
+        self.checkpoint = checkpoint
+        self.model_dir = model_dir
+        self.is_chief = is_chief
+        directory = model_dir if is_chief else os.path.join(
+            model_dir, f".worker_tmp_{worker_index}")
+        self.manager = tf.train.CheckpointManager(
+            checkpoint, directory, max_to_keep=keep, checkpoint_name=CHECKPOINT_NAME)
+
+    @property
+    def latest(self) -> str | None:
+        """The newest complete checkpoint in model_dir (None if there is none)."""
+        return tf.train.latest_checkpoint(self.model_dir)
+
+    def save(self, iteration: int) -> str | None:
+        """Writes checkpoint `ckpt-<iteration>`; returns its path on the chief, else None."""
+        path = self.manager.save(checkpoint_number=iteration)
+        if not self.is_chief:
+            shutil.rmtree(self.manager.directory, ignore_errors=True)
+            return None
+        return path
+
+    def restore_latest(self) -> str | None:
+        """Restores the newest complete checkpoint of model_dir, if any; returns its path."""
+        path = self.latest
+        if path is None:
+            return None
+        status = self.checkpoint.restore(path)
+        # Every object we track must be in the file (a checkpoint of another config fails here).
+        status.assert_existing_objects_matched()
+        return path
+
+
+def load_generator(path: str, config=None):
+    """The generator of a training checkpoint, for evaluation and export.
+
+    path: a run's model_dir (its latest checkpoint, config from its config.json) or a
+    checkpoint prefix (`.../ckpt-1500`, config from config.json next to it unless `config`
+    is given). Returns (generator, config, checkpoint path). Raises FileNotFoundError naming
+    the directory when there is no checkpoint or no config.
+    """
+    import json
+
+    from tpgan_tf.config import Config
+    from tpgan_tf.generator import Generator, zeros_inputs
+    from tpgan_tf.trainer import build_eagerly
+
+    if os.path.isdir(path):
+        model_dir, ckpt = path, tf.train.latest_checkpoint(path)
+        if ckpt is None:
+            raise FileNotFoundError(f"{path}: no complete checkpoint (no `checkpoint` state file)")
+    else:
+        model_dir, ckpt = os.path.dirname(path), path
+        if not tf.io.gfile.exists(ckpt + ".index"):
+            raise FileNotFoundError(f"{ckpt}.index does not exist")
+    if config is None:
+        config_path = os.path.join(model_dir, "config.json")
+        if not os.path.isfile(config_path):
+            raise FileNotFoundError(f"{config_path} does not exist; pass the run's config")
+        with open(config_path) as f:
+            config = Config.from_dict(json.load(f))
+    generator = build_eagerly(Generator.from_model_config(config.model),
+                              zeros_inputs(1, config.model.z_dim))
+    status = tf.train.Checkpoint(
+        generator=variables_by_path(generator.variables, "generator")).restore(ckpt)
+    status.expect_partial()  # D and the optimisers are in the file too
+    status.assert_existing_objects_matched()
+    return generator, config, ckpt
