@@ -23,6 +23,8 @@ setup(
     extras_require={
         # The Light-CNN PyTorch-checkpoint converter (experiments/convert_lightcnn.py).
         "convert": ["torch>=2.1"],
+        # gRPC client of TF Serving (experiments/serving_client.py --api=grpc).
+        "serving": ["tensorflow-serving-api>=2.18,<2.22"],
         "test": _requirements("requirements-test.txt"),
     },
 )
