@@ -32,9 +32,17 @@ class Encoder(keras.layers.Layer):
         self.conv3 = ConvBlock(c(256), 3, 2, norm=n, name="g_conv3")
         self.conv3_res = ResBlock(3, n, name="g_conv3_res")
         self.conv4 = ConvBlock(c(512), 3, 2, norm=n, name="g_conv4")
-        self.conv4_res = [ResBlock(3, n, name=f"g_conv4_res{s}") for s in ("", "2", "3", "4")]
+        # One attribute per block (not a list): tf.train.Checkpoint only follows attributes.
+        self.conv4_res1 = ResBlock(3, n, name="g_conv4_res")
+        self.conv4_res2 = ResBlock(3, n, name="g_conv4_res2")
+        self.conv4_res3 = ResBlock(3, n, name="g_conv4_res3")
+        self.conv4_res4 = ResBlock(3, n, name="g_conv4_res4")
         self.feature = linear(c(512), bias=0.1, name="feature")  # spec 2.1: bias 0.1
         self.built = True  # a container: see "Building" in layers.py
+
+    @property
+    def conv4_res(self):
+        return [self.conv4_res1, self.conv4_res2, self.conv4_res3, self.conv4_res4]
 
     def call(self, x, training=None):
         t = training
@@ -103,17 +111,21 @@ class Decoder(keras.layers.Layer):
         self.initial128 = relu_deconv(c(8), 2, "initial128")
         # 8x8 stage: 2x2 residual blocks (SAME pads bottom/right only, spec 2.1).
         self.select8 = ResBlock(2, n, name="select8_res_1")
-        self.dec8 = [ResBlock(2, n, name="dec8_res1"), ResBlock(2, n, name="dec8_res2")]
+        self.dec8_res1 = ResBlock(2, n, name="dec8_res1")
+        self.dec8_res2 = ResBlock(2, n, name="dec8_res2")
         self.deconv16 = bn_deconv(512, "g_deconv16")
         self.select16 = ResBlock(3, n, name="select16_res_1")
-        self.dec16 = [ResBlock(3, n, name="dec16_res1"), ResBlock(3, n, name="dec16_res2")]
+        self.dec16_res1 = ResBlock(3, n, name="dec16_res1")
+        self.dec16_res2 = ResBlock(3, n, name="dec16_res2")
         self.deconv32 = bn_deconv(256, "g_deconv32")
         self.select32 = ResBlock(3, n, name="select32_res_1")
-        self.dec32 = [ResBlock(3, n, name="dec32_res1"), ResBlock(3, n, name="dec32_res2")]
+        self.dec32_res1 = ResBlock(3, n, name="dec32_res1")
+        self.dec32_res2 = ResBlock(3, n, name="dec32_res2")
         self.check32 = ConvBlock(3, 3, 1, use_bn=False, activation="tanh", name="check_img32")
         self.deconv64 = bn_deconv(128, "g_deconv64")
         self.select64 = ResBlock(5, n, name="select64_res_1")
-        self.dec64 = [ResBlock(3, n, name="dec64_res1"), ResBlock(3, n, name="dec64_res2")]
+        self.dec64_res1 = ResBlock(3, n, name="dec64_res1")
+        self.dec64_res2 = ResBlock(3, n, name="dec64_res2")
         self.check64 = ConvBlock(3, 3, 1, use_bn=False, activation="tanh", name="check_img64")
         self.deconv128 = bn_deconv(64, "g_deconv128")
         self.select128 = ResBlock(7, n, name="select128_res_1")
@@ -141,21 +153,21 @@ class Decoder(keras.layers.Layer):
         initial128 = self.initial128(initial64)
 
         x8 = self.select8(cat(initial8, feats["feat8"]), training=t)
-        x8 = self._chain(self.dec8, x8, t)  # reconstruct8
+        x8 = self._chain((self.dec8_res1, self.dec8_res2), x8, t)  # reconstruct8
 
         d16 = self.deconv16(x8, training=t)
         s16 = self.select16(feats["feat16"], training=t)
-        x16 = self._chain(self.dec16, cat(d16, s16), t)  # reconstruct16
+        x16 = self._chain((self.dec16_res1, self.dec16_res2), cat(d16, s16), t)  # reconstruct16
 
         d32 = self.deconv32(x16, training=t)
         s32 = self.select32(cat(feats["feat32"], pairs[32], initial32), training=t)
-        x32 = self._chain(self.dec32, cat(d32, s32), t)  # reconstruct32
+        x32 = self._chain((self.dec32_res1, self.dec32_res2), cat(d32, s32), t)  # reconstruct32
         img32 = self.check32(x32)
 
         d64 = self.deconv64(x32, training=t)
         s64 = self.select64(cat(feats["feat64"], pairs[64], initial64), training=t)
         # spec 2.6: gradient flows through the upsampled img32 (not stopped).
-        x64 = self._chain(self.dec64, cat(d64, s64, legacy_resize(img32, 64)), t)
+        x64 = self._chain((self.dec64_res1, self.dec64_res2), cat(d64, s64, legacy_resize(img32, 64)), t)
         img64 = self.check64(x64)
 
         d128 = self.deconv128(x64, training=t)

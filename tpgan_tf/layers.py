@@ -19,9 +19,22 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-CONV_INIT = keras.initializers.TruncatedNormal(stddev=0.02)  # spec 2.1 conv
-DECONV_INIT = keras.initializers.RandomNormal(stddev=0.02)  # spec 2.1 deconv
-DENSE_INIT = keras.initializers.RandomNormal(stddev=0.02)  # spec 2.1 linear
+# Spec 2.1 initialisers. A fresh instance per layer: an unseeded Keras 3 initialiser fixes its
+# seed when it is created, so one shared instance would give every same-shaped kernel the
+# same values.
+def conv_init():
+    return keras.initializers.TruncatedNormal(stddev=0.02)  # spec 2.1 conv
+
+
+def deconv_init():
+    return keras.initializers.RandomNormal(stddev=0.02)  # spec 2.1 deconv
+
+
+def dense_init():
+    return keras.initializers.RandomNormal(stddev=0.02)  # spec 2.1 linear
+
+
+
 LRELU_SLOPE = 0.2
 
 
@@ -35,20 +48,20 @@ def conv(filters: int, kernel: int = 3, strides: int = 2, name: str | None = Non
     """The original `conv2d`: SAME padding, stride 2 by default, truncated-normal weights."""
     return keras.layers.Conv2D(
         filters, kernel, strides=strides, padding="same", name=name,
-        kernel_initializer=kernel_initializer or CONV_INIT, bias_initializer="zeros")
+        kernel_initializer=kernel_initializer or conv_init(), bias_initializer="zeros")
 
 
 def deconv(filters: int, kernel: int = 3, strides: int = 2, name: str | None = None):
     """The original `deconv2d`: output size = input size x stride (SAME), normal weights."""
     return keras.layers.Conv2DTranspose(
         filters, kernel, strides=strides, padding="same", name=name,
-        kernel_initializer=DECONV_INIT, bias_initializer="zeros")
+        kernel_initializer=deconv_init(), bias_initializer="zeros")
 
 
 def linear(units: int, bias: float = 0.0, name: str | None = None):
     """The original `linear`: normal(0.02) weights, constant bias (0.1 for three layers)."""
     return keras.layers.Dense(
-        units, name=name, kernel_initializer=DENSE_INIT,
+        units, name=name, kernel_initializer=dense_init(),
         bias_initializer=keras.initializers.Constant(bias))
 
 

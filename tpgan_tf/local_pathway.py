@@ -80,10 +80,17 @@ class LocalPathway(keras.layers.Layer):
         self.width = width
         self.norm = dict(norm or {})
         # Names follow the original scopes PartRotator_eyel/_eyer/_nose/_mouth.
-        scope = {"eye_left": "eyel", "eye_right": "eyer", "nose": "nose", "mouth": "mouth"}
-        self.nets = {p: PartRotator(width, self.norm, name=f"PartRotator_{scope[p]}")
-                     for p in PART_NAMES}
+        # One attribute per net (not a dict): tf.train.Checkpoint only follows attributes.
+        self.eye_left_net = PartRotator(width, self.norm, name="PartRotator_eyel")
+        self.eye_right_net = PartRotator(width, self.norm, name="PartRotator_eyer")
+        self.nose_net = PartRotator(width, self.norm, name="PartRotator_nose")
+        self.mouth_net = PartRotator(width, self.norm, name="PartRotator_mouth")
         self.built = True  # a container: see "Building" in layers.py
+
+    @property
+    def nets(self) -> dict:
+        """Part name -> its PartRotator."""
+        return {p: getattr(self, f"{p}_net") for p in PART_NAMES}
 
     def call(self, patches, training=None):
         features, images = {}, {}
