@@ -1,0 +1,212 @@
+"""tf.distribute: `mirrored` on two logical CPUs equals one device; `multi_worker` on two local
+processes trains and the chief writes the checkpoint (issue 4, point 5).
+
+Both run in subprocesses (logical devices and the multi-worker cluster are process-wide and
+must be set up before TensorFlow starts). They build and trace the tiny model several times
+over on 2 shared CPU cores, so they are marked slow (`make test-all`).
+
+This file is also the subprocess entry point:
+    python -m tests.test_distributed mirrored OUT.json LIGHTCNN.h5
+    python -m tests.test_distributed worker OUT.json LIGHTCNN.h5 MODEL_DIR   (TF_CONFIG set)
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+# Tolerances of mirrored (2 replicas, batch 1 each) vs one device (batch 2). The arithmetic
+# is the same except for the order of float32 sums (gradient all-reduce, synchronised BN
+# moments), so the losses at identical weights (D step, first G step) agree to ~1e-7.
+# Weights: Adam's first step is ~lr * g / (|g| + 3e-7), i.e. about lr * sign(g), so a weight
+# whose gradient is near zero turns float rounding into visible moves; we therefore compare
+# the whole update (all trainable elements except the conv biases that feed a BN, whose
+# gradient is zero in exact arithmetic) by its relative L2 difference.
+LOSS_RTOL_SAME_WEIGHTS = 1e-5
+LOSS_RTOL_AFTER_UPDATE = 1e-3
+UPDATE_RTOL = 1e-2
+
+
+def _tiny_config(dropout_off: bool):
+    from tpgan_tf.config import apply_overrides, get_config
+
+    overrides = ["model.bn_synchronized=true"]
+    if dropout_off:
+        # The identity head's dropout masks come from per-replica random streams, which
+        # cannot match one device's mask; everything else is drawn identically.
+        overrides.append("model.identity_dropout=0")
+    return apply_overrides(get_config("tiny"), overrides)
+
+
+def _biases_before_batch_norm(model) -> set[str]:
+    """Paths of conv biases that feed a batch norm. BN subtracts the batch mean, so their
+    gradient is exactly zero in exact arithmetic and pure rounding noise in float32, which
+    Adam's first steps (about lr * sign(g)) turn into +-lr moves: not comparable."""
+    from tpgan_tf.layers import ConvBlock, ResBlock
+
+    out = set()
+    for layer in model._flatten_layers(include_self=False):
+        if isinstance(layer, ConvBlock) and layer.bn is not None:
+            out.add(layer.conv.bias.path)
+        elif isinstance(layer, ResBlock):
+            out.update({layer.conv1.bias.path, layer.conv2.bias.path})
+    return out
+
+
+def _child_mirrored(out_path: str, lightcnn_path: str) -> None:
+    import tensorflow as tf
+
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(
+        cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()])
+    import numpy as np
+
+    from tests.batch_contract import random_examples
+    from tpgan_tf import distribution
+    from tpgan_tf.trainer import Trainer
+
+    cfg = _tiny_config(dropout_off=True)
+    distribution.enable_determinism(cfg.train.seed)
+    strategy = distribution.make_strategy("mirrored")
+    assert strategy.num_replicas_in_sync == 2, strategy.num_replicas_in_sync
+    single = Trainer(cfg, lightcnn_weights=lightcnn_path)
+    mirrored = Trainer(cfg, strategy=strategy, lightcnn_weights=lightcnn_path)
+    # Same starting point: copy every G and D variable.
+    for src, dst in ((single.generator, mirrored.generator),
+                     (single.discriminator, mirrored.discriminator)):
+        by_path = {v.path: v for v in dst.variables}
+        for v in src.variables:
+            by_path[v.path].assign(v.numpy())
+    batch = {k: tf.constant(v) for k, v in random_examples(2, seed=3).items()}
+    w0 = single.weights_snapshot()
+    v1, _ = single.train_iteration(batch)
+    v2, _ = mirrored.train_iteration(batch)
+    w1, w2 = single.weights_snapshot(), mirrored.weights_snapshot()
+    inert = _biases_before_batch_norm(single.generator) | _biases_before_batch_norm(
+        single.discriminator)
+    trainable = [v.path for m in (single.generator, single.discriminator)
+                 for v in m.trainable_variables if v.path not in inert]
+    loss_rel = {k: abs(float(v1[k]) - float(v2[k])) / max(abs(float(v1[k])), 1e-6) for k in v1}
+    d1 = np.concatenate([(w1[p] - w0[p]).ravel() for p in trainable]).astype(np.float64)
+    d2 = np.concatenate([(w2[p] - w0[p]).ravel() for p in trainable]).astype(np.float64)
+    result = {"replicas": strategy.num_replicas_in_sync, "loss_rel": loss_rel,
+              # D step and first G step run at identical weights; the second G step after
+              # one update, which Adam can make differ (see the tolerances above).
+              "max_loss_rel_same_weights": max(
+                  v for k, v in loss_rel.items() if k.startswith(("d/", "g1/"))),
+              "max_loss_rel": max(loss_rel.values()),
+              "update_rel_diff": float(np.linalg.norm(d1 - d2) / np.linalg.norm(d1)),
+              "update_max_abs_diff": float(np.max(np.abs(d1 - d2))),
+              "update_rms": float(np.sqrt(np.mean(d1 ** 2))),
+              "fraction_elements_diff_gt_1e-6": float(np.mean(np.abs(d1 - d2) > 1e-6)),
+              "compared_elements": int(d1.size), "inert_biases": len(inert),
+              "single": {k: float(v) for k, v in v1.items()},
+              "mirrored": {k: float(v) for k, v in v2.items()}}
+    with open(out_path, "w") as f:
+        json.dump(result, f)
+
+
+def _child_worker(out_path: str, lightcnn_path: str, model_dir: str) -> None:
+    from experiments.train import train
+    from tests.batch_contract import random_dataset
+
+    cfg = _tiny_config(dropout_off=False)
+    cfg.train.checkpoint_every = 2
+    task = json.loads(os.environ["TF_CONFIG"])["task"]
+    result = train(cfg, None, model_dir, lightcnn_weights=lightcnn_path,
+                   strategy_name="multi_worker", num_iterations=2, log=lambda s: None,
+                   dataset_fn=lambda b: random_dataset(8, b, seed=task["index"]))
+    with open(out_path, "w") as f:
+        json.dump({"end_iteration": result.end_iteration, "last": result.last_values,
+                   "batch": cfg.train.batch_size}, f)
+
+
+def _env():
+    return dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3",
+                PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.fixture(scope="module")
+def lightcnn_path(tmp_path_factory):
+    from tpgan_tf.config import get_config
+    from tpgan_tf.lightcnn import build_lightcnn, save_h5_weights
+
+    path = str(tmp_path_factory.mktemp("lcnn") / "lightcnn_tiny.h5")
+    save_h5_weights(build_lightcnn(get_config("tiny").model.lightcnn_width), path)
+    return path
+
+
+@pytest.mark.slow
+def test_mirrored_two_cpus_equals_one_device(tmp_path, lightcnn_path):
+    out = tmp_path / "mirrored.json"
+    proc = subprocess.run([sys.executable, "-m", "tests.test_distributed", "mirrored",
+                           str(out), lightcnn_path], env=_env(), capture_output=True,
+                          text=True, timeout=3600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    r = json.loads(out.read_text())
+    assert r["replicas"] == 2
+    assert r["max_loss_rel_same_weights"] < LOSS_RTOL_SAME_WEIGHTS, r["loss_rel"]
+    assert r["max_loss_rel"] < LOSS_RTOL_AFTER_UPDATE, r["loss_rel"]
+    assert r["update_rel_diff"] < UPDATE_RTOL, r
+    assert r["compared_elements"] > 100_000
+    # The losses are global-batch means: the same numbers, not halves.
+    assert r["mirrored"]["g1/l1_128"] > 4000
+
+
+def _free_ports(n):
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+@pytest.mark.slow
+def test_multi_worker_two_local_processes_chief_writes_checkpoint(tmp_path, lightcnn_path):
+    ports = _free_ports(2)
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
+    model_dir = tmp_path / "run"
+    procs, outs = [], []
+    for index in range(2):
+        env = _env()
+        env["TF_CONFIG"] = json.dumps({"cluster": cluster,
+                                       "task": {"type": "worker", "index": index}})
+        out = tmp_path / f"worker{index}.json"
+        outs.append(out)
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "tests.test_distributed", "worker", str(out),
+             lightcnn_path, str(model_dir)], env=env, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True))
+    errors = []
+    for p in procs:
+        try:
+            _, err = p.communicate(timeout=3600)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            _, err = p.communicate()
+        errors.append(err)
+    assert [p.returncode for p in procs] == [0, 0], [e[-3000:] for e in errors]
+    results = [json.loads(o.read_text()) for o in outs]
+    assert [r["end_iteration"] for r in results] == [2, 2]
+    # Losses are all-reduced over the global batch: both workers log the same numbers.
+    assert results[0]["last"] == results[1]["last"]
+    # The chief (worker 0) wrote the checkpoint and the config; worker 1 left nothing behind.
+    assert (model_dir / "ckpt-2.index").exists()
+    assert (model_dir / "checkpoint").exists()
+    assert (model_dir / "config.json").exists()
+    assert not (model_dir / ".worker_tmp_1").exists()
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "mirrored":
+        _child_mirrored(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "worker":
+        _child_worker(sys.argv[2], sys.argv[3], sys.argv[4])
+    else:
+        raise SystemExit(f"unknown mode {sys.argv[1]!r}")
