@@ -9,7 +9,8 @@ Every configuration runs in its own subprocess (the dtype policy and XLA are pro
 and peak memory is per process) and prints one JSON line:
     seconds_per_iteration, examples_per_second (global batch / seconds),
     flops_per_iteration (2*MACs of every Conv2D / Conv2DBackpropInput / Conv2DBackpropFilter /
-        DepthwiseConv2dNative / MatMul of the traced D and G step graphs, forward and backward),
+        DepthwiseConv2dNative / MatMul of the traced D and G step graphs, forward and backward,
+        whose result is used; element-wise ops are not counted),
     achieved_gflops (flops_per_iteration / seconds), matmul_gflops (a 4096^2 matmul in the
         same process and dtype), fraction_of_matmul, build / trace+first-call seconds, and
         peak_rss_mb (ru_maxrss of the process).
@@ -88,7 +89,10 @@ def _op_flops(op) -> int:
 def graph_flops(graph, seen=None) -> int:
     """Sum of _op_flops over a graph and the function graphs it calls."""
     seen = set() if seen is None else seen
-    total = sum(_op_flops(op) for op in graph.get_operations())
+    # Ops whose result nobody uses (e.g. the input gradient of a first layer, which the
+    # gradient function builds and grappler prunes) are not executed: skip them.
+    total = sum(_op_flops(op) for op in graph.get_operations()
+                if any(out.consumers() for out in op.outputs))
     for name, fn in getattr(graph, "_functions", {}).items():
         if name in seen:
             continue
