@@ -17,7 +17,7 @@ $(VENV)/.installed: requirements.txt requirements-test.txt setup.py
 venv: $(VENV)/.installed
 
 test: venv
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=10
 
 test-all: venv
 	$(PY) -m pytest -q -m ''

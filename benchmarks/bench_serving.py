@@ -55,7 +55,7 @@ def measure(config_name: str, repeats: int, batch: int, session: bool,
     from tpgan_tf.inference import Frontalizer, generator_inputs, load_generator
 
     start = time.perf_counter()
-    generator, cfg = load_generator(config=config_name)
+    generator, cfg, _ = load_generator(config=config_name)
     build_s = time.perf_counter() - start
     faces, points = synthetic_faces(8)
     reps = -(-batch // len(faces))

@@ -213,8 +213,8 @@ def main(argv):
                 print(json.dumps(r), flush=True)
         flops = next((r.get("flops_per_iteration") for r in rows
                       if r.get("flops_per_iteration")), None)
-        print(f"\n| precision | jit | s/iteration | examples/s | GFLOP/s | of matmul | "
-              f"peak RSS MB |\n|---|---|---|---|---|---|---|")
+        print("\n| precision | jit | s/iteration | examples/s | GFLOP/s | of matmul | "
+              "peak RSS MB |\n|---|---|---|---|---|---|---|")
         for r in rows:
             if "error" in r:
                 print(f"| {r['args']} | error |")

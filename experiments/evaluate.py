@@ -88,31 +88,6 @@ def resolve_config(model_dir: str | None, config: str | None, overrides=()):
     return cfg_lib.apply_overrides(cfg, overrides)
 
 
-def _restore_generator(cfg, model_dir: str | None):
-    """(G built from cfg.model, restored checkpoint path or None for a random G).
-
-    The training checkpoint's root object has attribute `generator`; everything else in it
-    (D, optimisers, ...) is ignored. Every variable of G must be found in the checkpoint.
-    """
-    import tensorflow as tf
-
-    from tpgan_tf.generator import Generator
-    generator = Generator.from_model_config(cfg.model).build_for_batch(1)
-    if not model_dir:
-        return generator, None
-    path = tf.train.latest_checkpoint(model_dir)
-    if path is None:
-        raise FileNotFoundError(f"{model_dir}: no checkpoint (no 'checkpoint' state file); "
-                                "train first, or use --config without --model_dir for a random G")
-    try:
-        status = tf.train.Checkpoint(generator=generator).restore(path).expect_partial()
-        status.assert_existing_objects_matched()
-    except (AssertionError, ValueError) as e:  # missing variables / wrong shapes
-        raise ValueError(f"{path}: the checkpoint does not match the generator of "
-                         f"{model_dir}/config.json (width {cfg.model.width}): {e}") from None
-    return generator, path
-
-
 def run(data_dir: str, lightcnn_weights: str | None, output_dir: str | None = None, *,
         model_dir: str | None = None, config: str | None = None, overrides=(),
         split: str = "test", lightcnn_width: float | None = None, batch_size: int = 16,
@@ -133,7 +108,8 @@ def run(data_dir: str, lightcnn_weights: str | None, output_dir: str | None = No
     list_shards(pattern)  # fail early, naming the pattern, before building any model
     lcnn = load_lightcnn(lightcnn_weights, lightcnn_width)
     cfg = resolve_config(model_dir, config, overrides)
-    generator, checkpoint = _restore_generator(cfg, model_dir)
+    from tpgan_tf.inference import load_generator
+    generator, _, checkpoint = load_generator(model_dir, cfg)
 
     bar = tqdm(desc="evaluating", unit="pair", disable=not show_progress, file=sys.stderr)
     done = [0]

@@ -64,7 +64,7 @@ def run(model_dir, config, export_base, model_name="tpgan", version=None, bn_mod
 
     if not model_dir and not config:
         raise app.UsageError("give --model_dir (a training run) or --config (random weights)")
-    generator, cfg = load_generator(model_dir, None if model_dir else config, bn_mode)
+    generator, cfg, _ = load_generator(model_dir, None if model_dir else config, bn_mode)
     frontalizer = Frontalizer(generator, output_range=output_range)
     info = {"source": model_dir or f"random init ({cfg.name})"}
     if measure_bn_effect:

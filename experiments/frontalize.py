@@ -79,7 +79,7 @@ class Model:
         else:
             from tpgan_tf.inference import Frontalizer, load_generator
 
-            generator, _ = load_generator(model_dir, bn_mode=bn_mode)
+            generator, _, _ = load_generator(model_dir, bn_mode=bn_mode)
             self.source = model_dir
             self._fn = Frontalizer(generator).traced("frontalize_image")
 

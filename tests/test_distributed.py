@@ -20,14 +20,21 @@ import sys
 import pytest
 
 # Tolerances of mirrored (2 replicas, batch 1 each) vs one device (batch 2). The arithmetic
-# is the same except for the order of float32 sums (gradient all-reduce, synchronised BN
-# moments), so the losses at identical weights (D step, first G step) agree to ~1e-7.
-# Weights: Adam's first step is ~lr * g / (|g| + 3e-7), i.e. about lr * sign(g), so a weight
-# whose gradient is near zero turns float rounding into visible moves; we therefore compare
-# the whole update (all trainable elements except the conv biases that feed a BN, whose
-# gradient is zero in exact arithmetic) by its relative L2 difference.
+# is the same except for the order of float32 sums (gradient all-reduce) and the synchronised
+# BN moments (Keras computes E[x^2] - E[x]^2 from all-reduced sums, one device uses two-pass
+# moments). Measured on the tiny preset: losses at identical weights agree to ~6e-6; the
+# all-reduced gradients at identical weights to 2.7e-5 (D), 6.7e-4 (G) and 1.7e-6 (local nets,
+# rot_loss) in relative L2.
+# Weights: Adam's first step is lr * g / (|g| + 3.2e-7) (epsilon 1e-8 / sqrt(1 - 0.999)), i.e.
+# about lr * sign(g) once |g| >> 3.2e-7. Where |g| is near zero (4% of G's elements here, and
+# every conv bias that feeds a BN, whose gradient is zero in exact arithmetic) float rounding
+# decides the sign and the step moves by up to 2 lr either way: such elements cannot agree. So
+# the weights after one iteration are compared on the elements whose gradient at the start is
+# clearly resolved, |g| >= GRAD_RESOLVED (30x that epsilon) in both runs.
 LOSS_RTOL_SAME_WEIGHTS = 1e-5
 LOSS_RTOL_AFTER_UPDATE = 1e-3
+GRAD_RTOL = {"d": 1e-4, "g": 5e-3, "rot": 1e-4}
+GRAD_RESOLVED = 1e-5
 UPDATE_RTOL = 1e-2
 
 
@@ -57,6 +64,30 @@ def _biases_before_batch_norm(model) -> set[str]:
     return out
 
 
+def _global_gradients(trainer, batch, z) -> dict:
+    """{"d" | "g" | "rot": (variable paths, gradients summed over the replicas)} of the D step
+    and the G step's two losses for one global batch and z, without applying them."""
+    import tensorflow as tf
+
+    @tf.function
+    def run(batch, z):
+        def replica_fn(batch, z):
+            batch = {k: trainer._replica_slice(v) for k, v in batch.items()}
+            z = trainer._replica_slice(z)
+            d_grads, _ = trainer._d_compute(batch, z)
+            g_grads, rot_grads, _, _ = trainer._g_compute(batch, z)
+            return d_grads, g_grads, rot_grads
+        per_replica = trainer.strategy.run(replica_fn, args=(batch, z))
+        return tf.nest.map_structure(
+            lambda v: trainer.strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None),
+            per_replica)
+
+    grads = run(batch, z)
+    variables = (trainer.d_vars, trainer.g_vars, trainer.local_vars)
+    return {group: ([v.path for v in vs], [g.numpy() for g in gs])
+            for group, vs, gs in zip(("d", "g", "rot"), variables, grads)}
+
+
 def _child_mirrored(out_path: str, lightcnn_path: str) -> None:
     import tensorflow as tf
 
@@ -82,28 +113,43 @@ def _child_mirrored(out_path: str, lightcnn_path: str) -> None:
         for v in src.variables:
             by_path[v.path].assign(v.numpy())
     batch = {k: tf.constant(v) for k, v in random_examples(2, seed=3).items()}
+    # All-reduced gradients at identical weights, for the same z.
+    z = tf.random.stateless_normal([2, cfg.model.z_dim], seed=[1, 2], stddev=0.02)
+    g_single, g_mirrored = _global_gradients(single, batch, z), _global_gradients(
+        mirrored, batch, z)
     w0 = single.weights_snapshot()
     v1, _ = single.train_iteration(batch)
     v2, _ = mirrored.train_iteration(batch)
     w1, w2 = single.weights_snapshot(), mirrored.weights_snapshot()
     inert = _biases_before_batch_norm(single.generator) | _biases_before_batch_norm(
         single.discriminator)
-    trainable = [v.path for m in (single.generator, single.discriminator)
-                 for v in m.trainable_variables if v.path not in inert]
+    grad_rel = {}
+    resolved = {}  # path -> mask of elements with a clearly resolved gradient in both runs
+    for group in ("d", "g", "rot"):
+        a_all, b_all = [], []
+        for path, a, b in zip(g_single[group][0], g_single[group][1], g_mirrored[group][1]):
+            if path in inert:
+                continue
+            a_all.append(a.ravel())
+            b_all.append(b.ravel())
+            mask = (np.abs(a) >= GRAD_RESOLVED) & (np.abs(b) >= GRAD_RESOLVED)
+            resolved[path] = resolved.get(path, True) & mask
+        a_all, b_all = np.concatenate(a_all), np.concatenate(b_all)
+        grad_rel[group] = float(np.linalg.norm(a_all - b_all) / np.linalg.norm(a_all))
     loss_rel = {k: abs(float(v1[k]) - float(v2[k])) / max(abs(float(v1[k])), 1e-6) for k in v1}
-    d1 = np.concatenate([(w1[p] - w0[p]).ravel() for p in trainable]).astype(np.float64)
-    d2 = np.concatenate([(w2[p] - w0[p]).ravel() for p in trainable]).astype(np.float64)
+    d1 = np.concatenate([(w1[p] - w0[p])[m] for p, m in resolved.items()]).astype(np.float64)
+    d2 = np.concatenate([(w2[p] - w0[p])[m] for p, m in resolved.items()]).astype(np.float64)
+    total = sum(m.size for m in resolved.values())
     result = {"replicas": strategy.num_replicas_in_sync, "loss_rel": loss_rel,
               # D step and first G step run at identical weights; the second G step after
               # one update, which Adam can make differ (see the tolerances above).
               "max_loss_rel_same_weights": max(
                   v for k, v in loss_rel.items() if k.startswith(("d/", "g1/"))),
               "max_loss_rel": max(loss_rel.values()),
+              "grad_rel": grad_rel,
               "update_rel_diff": float(np.linalg.norm(d1 - d2) / np.linalg.norm(d1)),
-              "update_max_abs_diff": float(np.max(np.abs(d1 - d2))),
-              "update_rms": float(np.sqrt(np.mean(d1 ** 2))),
-              "fraction_elements_diff_gt_1e-6": float(np.mean(np.abs(d1 - d2) > 1e-6)),
-              "compared_elements": int(d1.size), "inert_biases": len(inert),
+              "compared_elements": int(d1.size), "resolved_fraction": d1.size / total,
+              "inert_biases": len(inert),
               "single": {k: float(v) for k, v in v1.items()},
               "mirrored": {k: float(v) for k, v in v2.items()}}
     with open(out_path, "w") as f:
@@ -151,8 +197,10 @@ def test_mirrored_two_cpus_equals_one_device(tmp_path, lightcnn_path):
     assert r["replicas"] == 2
     assert r["max_loss_rel_same_weights"] < LOSS_RTOL_SAME_WEIGHTS, r["loss_rel"]
     assert r["max_loss_rel"] < LOSS_RTOL_AFTER_UPDATE, r["loss_rel"]
+    for group, rtol in GRAD_RTOL.items():
+        assert r["grad_rel"][group] < rtol, r["grad_rel"]
     assert r["update_rel_diff"] < UPDATE_RTOL, r
-    assert r["compared_elements"] > 100_000
+    assert r["compared_elements"] > 100_000 and r["resolved_fraction"] > 0.8, r
     # The losses are global-batch means: the same numbers, not halves.
     assert r["mirrored"]["g1/l1_128"] > 4000
 

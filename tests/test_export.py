@@ -49,7 +49,7 @@ def shared_tiny() -> Tiny:
     import keras
 
     keras.utils.set_random_seed(2017)
-    generator, config = inf.load_generator(config="tiny")
+    generator, config, _ = inf.load_generator(config="tiny")
     workdir = tempfile.mkdtemp(prefix="tpgan_export_test_")
     atexit.register(shutil.rmtree, workdir, True)
     return Tiny(generator, config, inf.Frontalizer(generator), workdir)

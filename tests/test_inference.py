@@ -174,15 +174,9 @@ def test_align_photos_rejects_bad_requests():
         inf.align_photos(png, tf.constant(np.stack([landmarks] * 2), tf.float32))
 
 
-def _checkpoint_covers(generator, directory) -> bool:
-    path = tf.train.Checkpoint(generator=generator).write(os.path.join(directory, "probe"))
-    saved = [n for n, _ in tf.train.list_variables(path) if n.startswith("generator/")
-             and n.endswith("/.ATTRIBUTES/VARIABLE_VALUE")]
-    return len(saved) >= len(generator.weights)
-
-
 def test_load_generator_errors(tmp_path):
     from tests.test_export import shared_tiny
+    from tpgan_tf.checkpointing import variables_by_path
     from tpgan_tf.config import save_config
 
     tiny = shared_tiny()
@@ -193,17 +187,21 @@ def test_load_generator_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
         inf.load_generator(model_dir)
     # A checkpoint holding only the encoder is refused, not half-restored.
-    partial = tf.train.Checkpoint(generator=tf.train.Checkpoint(encoder=tiny.generator.encoder))
+    partial = tf.train.Checkpoint(generator=variables_by_path(
+        tiny.generator.encoder.variables, "generator"))
     tf.train.CheckpointManager(partial, model_dir, max_to_keep=1).save(checkpoint_number=1)
-    with pytest.raises(ValueError, match="does not hold a generator"):
+    with pytest.raises(ValueError, match="does not hold this generator"):
         inf.load_generator(model_dir)
+    with pytest.raises(FileNotFoundError, match="ckpt-9.index does not exist"):
+        inf.load_generator(os.path.join(model_dir, "ckpt-9"))
 
 
 def test_load_generator_restores_the_checkpoint(tmp_path):
-    """Saved as the trainer does (a CheckpointManager over a root with `generator`), with
-    every weight moved away from its initial value so that a variable that is not restored
-    shows."""
+    """Saved as the trainer does (tpgan_tf.checkpointing.make_checkpoint's layout under a
+    CheckpointManager), with every variable moved away from its initial value so that a
+    variable that is not restored shows; loaded by model_dir and by checkpoint prefix."""
     from tests.test_export import shared_tiny
+    from tpgan_tf.checkpointing import variables_by_path
     from tpgan_tf.config import save_config
 
     tiny = shared_tiny()
@@ -214,15 +212,19 @@ def test_load_generator_restores_the_checkpoint(tmp_path):
         for i, w in enumerate(tiny.generator.weights):
             w.assign(originals[i] + np.float32(0.25 + 0.001 * i))
         expected = [w.numpy() for w in tiny.generator.weights]
-        root = tf.train.Checkpoint(generator=tiny.generator,
-                                   iteration=tf.Variable(7, dtype=tf.int64))
+        root = tf.train.Checkpoint(
+            generator=variables_by_path(tiny.generator.variables, "generator"),
+            iteration=tf.Variable(7, dtype=tf.int64))
         tf.train.CheckpointManager(root, model_dir, max_to_keep=2).save(checkpoint_number=7)
-        complete = _checkpoint_covers(tiny.generator, str(tmp_path))
     finally:
         for w, value in zip(tiny.generator.weights, originals):
             w.assign(value)
-    assert complete, "the checkpoint must hold every generator variable"
-    generator, cfg = inf.load_generator(model_dir, bn_mode="inference")
+    by_prefix, _, ckpt_prefix = inf.load_generator(os.path.join(model_dir, "ckpt-7"))
+    assert ckpt_prefix == os.path.join(model_dir, "ckpt-7")
+    for w, value in zip(by_prefix.weights, expected):
+        np.testing.assert_array_equal(w.numpy(), value, err_msg=w.path)
+    generator, cfg, ckpt = inf.load_generator(model_dir, bn_mode="inference")
+    assert ckpt == os.path.join(model_dir, "ckpt-7")
     assert cfg.name == "tiny" and cfg.model.bn_mode == "inference"
     assert generator.norm["bn_mode"] == "inference"
     assert len(generator.weights) == len(expected)

@@ -107,38 +107,33 @@ class CheckpointSaver:
         return path
 
 
-def load_generator(path: str, config=None):
-    """The generator of a training checkpoint, for evaluation and export.
+def resolve_checkpoint(path: str) -> str:
+    """The checkpoint prefix `path` names: a run's model_dir (its newest complete checkpoint)
+    or a checkpoint prefix such as `<model_dir>/ckpt-1500` itself.
 
-    path: a run's model_dir (its latest checkpoint, config from its config.json) or a
-    checkpoint prefix (`.../ckpt-1500`, config from config.json next to it unless `config`
-    is given). Returns (generator, config, checkpoint path). Raises FileNotFoundError naming
-    the directory when there is no checkpoint or no config.
-    """
-    import json
-
-    from tpgan_tf.config import Config
-    from tpgan_tf.generator import Generator, zeros_inputs
-    from tpgan_tf.trainer import build_eagerly
-
+    Raises FileNotFoundError naming `path` when there is no such checkpoint."""
     if os.path.isdir(path):
-        model_dir, ckpt = path, tf.train.latest_checkpoint(path)
+        ckpt = tf.train.latest_checkpoint(path)
         if ckpt is None:
-            raise FileNotFoundError(f"{path}: no complete checkpoint (no `checkpoint` state file)")
-    else:
-        model_dir, ckpt = os.path.dirname(path), path
-        if not tf.io.gfile.exists(ckpt + ".index"):
-            raise FileNotFoundError(f"{ckpt}.index does not exist")
-    if config is None:
-        config_path = os.path.join(model_dir, "config.json")
-        if not os.path.isfile(config_path):
-            raise FileNotFoundError(f"{config_path} does not exist; pass the run's config")
-        with open(config_path) as f:
-            config = Config.from_dict(json.load(f))
-    generator = build_eagerly(Generator.from_model_config(config.model),
-                              zeros_inputs(1, config.model.z_dim))
-    status = tf.train.Checkpoint(
-        generator=variables_by_path(generator.variables, "generator")).restore(ckpt)
-    status.expect_partial()  # D and the optimisers are in the file too
-    status.assert_existing_objects_matched()
-    return generator, config, ckpt
+            raise FileNotFoundError(f"{path}: no checkpoint found (tf.train.latest_checkpoint "
+                                    "reads the 'checkpoint' state file there); train first")
+        return ckpt
+    if not tf.io.gfile.exists(path + ".index"):
+        raise FileNotFoundError(f"{path}: neither a training run directory nor a checkpoint "
+                                f"prefix ({path}.index does not exist)")
+    return path
+
+
+def restore_generator(generator, ckpt: str) -> None:
+    """Restores every variable of a built `generator` from a training checkpoint (the
+    by-path layout of make_checkpoint); D, the optimisers and the rest are ignored.
+
+    Raises ValueError naming the checkpoint when it lacks some of G's variables or their
+    shapes differ (e.g. a checkpoint of another width)."""
+    root = tf.train.Checkpoint(generator=variables_by_path(generator.variables, "generator"))
+    try:
+        status = root.restore(ckpt).expect_partial()
+        status.assert_existing_objects_matched()
+    except (AssertionError, ValueError) as err:
+        raise ValueError(f"{ckpt}: the checkpoint does not hold this generator (width "
+                         f"{generator.width}): {err}") from None

@@ -72,12 +72,17 @@ class IdentityHead(keras.layers.Layer):
     def __init__(self, num_identities: int = 340, dropout: float = 0.7, **kwargs):
         super().__init__(**kwargs)
         self.num_identities, self.dropout_rate = num_identities, dropout
-        self.dropout = keras.layers.Dropout(dropout)
+        # The dropout's random state, named explicitly: Keras names SeedGenerators from a
+        # process-wide counter ("seed_generator_3"), so its variable path would depend on what
+        # else the process built before, and checkpoints are keyed by variable path.
+        self.dropout_seed = keras.random.SeedGenerator(name=f"{self.name}_dropout_seed")
         self.logits = linear(num_identities, bias=0.1, name="idenLinear")
         self.built = True  # a container: see "Building" in layers.py
 
     def call(self, featvec, training=None):
-        return self.logits(self.dropout(featvec, training=training))
+        if training and self.dropout_rate > 0:
+            featvec = keras.random.dropout(featvec, self.dropout_rate, seed=self.dropout_seed)
+        return self.logits(featvec)
 
     def get_config(self):
         return {**super().get_config(), "num_identities": self.num_identities,

@@ -38,9 +38,12 @@ MATLAB's kernel), then the steps above; PNG bytes out.
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import tensorflow as tf
 
+from tpgan_tf import checkpointing
 from tpgan_tf.config import Config, apply_overrides, get_config, load_config
 from tpgan_tf.generator import Generator
 from tpgan_tf.parts import IMAGE_SIZE, PART_BY_NAME, PART_NAMES
@@ -54,59 +57,35 @@ _SWAP_ORDER = [1, 0, 2, 4, 3]  # mirroring swaps eyes (0, 1) and mouth corners (
 
 # ---------------------------------------------------------------- loading G
 
-def load_generator(model_dir: str | None = None, config: Config | str | None = None,
-                   bn_mode: str | None = None) -> tuple[Generator, Config]:
-    """Builds G and restores it from the latest checkpoint of a training run.
+def load_generator(path: str | None = None, config: Config | str | None = None,
+                   bn_mode: str | None = None) -> tuple[Generator, Config, str | None]:
+    """Builds G and restores it from a training checkpoint.
 
-    model_dir: a training run's directory (config.json + tf.train.CheckpointManager
-        checkpoints whose root has the attribute `generator`). None gives a freshly
-        initialised G (demos, tests).
+    path: a training run's directory (config.json + the checkpoints of
+        tpgan_tf.checkpointing; its newest one is used) or a checkpoint prefix
+        (`<model_dir>/ckpt-1500`). None gives a freshly initialised G (demos, tests).
     config: a Config or preset name; default: the run's config.json, or "paper" without a
-        model_dir.
+        path.
     bn_mode: overrides config.model.bn_mode ("batch_stats" or "inference").
-    Returns (generator built for any batch size, the config used).
-    Raises FileNotFoundError naming model_dir when it has no config or no checkpoint, and
-    ValueError when the checkpoint does not fit the config or lacks some of G's variables.
+    Returns (generator built for any batch size, the config used, the checkpoint prefix or
+    None). Raises FileNotFoundError naming the path when it has no config or no checkpoint,
+    and ValueError when the checkpoint lacks some of G's variables or does not fit the config.
     """
+    ckpt = None
+    if path:
+        if config is None:
+            config = load_config(path if os.path.isdir(path) else os.path.dirname(path))
+        ckpt = checkpointing.resolve_checkpoint(path)
     if config is None:
-        config = load_config(model_dir) if model_dir else get_config("paper")
+        config = get_config("paper")
     elif isinstance(config, str):
         config = get_config(config)
     if bn_mode is not None:
         config = apply_overrides(config, [f"model.bn_mode={bn_mode}"])
-    path = tf.train.latest_checkpoint(model_dir) if model_dir else None
-    if model_dir and path is None:
-        raise FileNotFoundError(f"{model_dir}: no checkpoint found (tf.train.latest_checkpoint "
-                                f"reads the 'checkpoint' state file there)")
     generator = Generator.from_model_config(config.model).build_for_batch(1)
-    if model_dir:
-        status = tf.train.Checkpoint(generator=generator).restore(path).expect_partial()
-        try:
-            status.assert_existing_objects_matched()
-        except AssertionError as err:
-            raise ValueError(f"{path}: the checkpoint does not hold a generator of config "
-                             f"{config.name!r} (width {config.model.width}): {err}") from err
-        _check_complete(path, generator)
-    return generator, config
-
-
-def _check_complete(path: str, generator: Generator) -> None:
-    """Raises ValueError if the checkpoint stores fewer generator variables than G has.
-
-    assert_existing_objects_matched only sees what tf.train.Checkpoint tracks; variables of
-    layers it does not track (e.g. layers kept in plain Python lists or dicts, which Keras 3
-    does not expose to TF checkpoints) are neither saved nor restored, and would silently keep
-    their initial values.
-    """
-    suffix = "/.ATTRIBUTES/VARIABLE_VALUE"
-    saved = sum(1 for name, _ in tf.train.list_variables(path)
-                if name.startswith("generator/") and name.endswith(suffix))
-    if saved < len(generator.weights):
-        raise ValueError(
-            f"{path}: the checkpoint stores {saved} generator variables but G has "
-            f"{len(generator.weights)}; the others would keep their initial values. The "
-            f"model code does not expose every layer to tf.train.Checkpoint (Keras 3 does not "
-            f"track layers kept in plain Python lists or dicts); fix that and retrain.")
+    if ckpt:
+        checkpointing.restore_generator(generator, ckpt)
+    return generator, config, ckpt
 
 
 # ---------------------------------------------------------------- landmarks and windows

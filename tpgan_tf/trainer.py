@@ -32,7 +32,8 @@ from tpgan_tf import losses as L
 from tpgan_tf.config import Config, TrainConfig
 from tpgan_tf.discriminator import Discriminator
 from tpgan_tf.distribution import needs_loss_scaling, worker_info
-from tpgan_tf.generator import Generator, zeros_inputs
+from tpgan_tf.fused_adam import FusedAdam
+from tpgan_tf.generator import Generator
 from tpgan_tf.parts import PART_NAMES
 
 D_TERMS = ("d_loss", "d_real", "d_fake")
@@ -74,31 +75,16 @@ def check_identity_weights(cfg: Config, lightcnn_weights) -> None:
 
 
 def make_adam(train: TrainConfig, name: str) -> keras.optimizers.Optimizer:
-    """Spec 5: Adam, constant lr 1e-4, beta1 0.9, beta2 0.999, epsilon 1e-8 (TF1 defaults).
+    """Spec 5: Adam, constant lr 1e-4, beta1 0.9, beta2 0.999, epsilon 1e-8 (TF1 defaults),
+    with TF1's fused per-variable update (tpgan_tf/fused_adam.py).
 
     Wrapped in a dynamic LossScaleOptimizer under the mixed_float16 policy.
     """
-    opt = keras.optimizers.Adam(learning_rate=train.learning_rate, beta_1=train.beta1,
+    opt = FusedAdam(learning_rate=train.learning_rate, beta_1=train.beta1,
                                 beta_2=train.beta2, epsilon=train.adam_epsilon, name=name)
     if needs_loss_scaling():
         opt = keras.optimizers.LossScaleOptimizer(opt, name=f"{name}_loss_scale")
     return opt
-
-
-def build_eagerly(model: keras.Model, inputs) -> keras.Model:
-    """Creates every weight of `model` with one eager call on `inputs` (a batch of 1).
-
-    Same variables (paths, shapes) as the models' `build_for_batch`, but ~5x faster: Keras
-    builds a layer that has no `build()` of its own by tracing its whole call symbolically
-    (~25 s for the generator on 2 CPU cores); the container layers of G and D (encoder,
-    decoder, part nets, ...) own no weights, so they are marked built and every weighted
-    leaf layer builds itself from its `build()` during the eager call.
-    """
-    for layer in (model, *model._flatten_layers(include_self=False)):
-        if type(layer).build in (keras.layers.Layer.build, keras.Model.build):
-            layer.built = True
-    model(inputs, training=False)
-    return model
 
 
 def _scalar_dict(values: Mapping[str, tf.Tensor]) -> dict[str, float]:
@@ -135,10 +121,8 @@ class Trainer:
             check_identity_weights(config, lightcnn_weights)
         mc, tc = config.model, config.train
         with self.strategy.scope():
-            self.generator = build_eagerly(Generator.from_model_config(mc),
-                                           zeros_inputs(1, mc.z_dim))
-            self.discriminator = build_eagerly(Discriminator.from_model_config(mc),
-                                               tf.zeros([1, 128, 128, 3]))
+            self.generator = Generator.from_model_config(mc).build_for_batch(1)
+            self.discriminator = Discriminator.from_model_config(mc).build_for_batch(1)
             self.lightcnn = lightcnn
             if lightcnn is None and config.loss.identity > 0:
                 from tpgan_tf.lightcnn import build_lightcnn, load_weights

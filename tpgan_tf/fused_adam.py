@@ -1,0 +1,56 @@
+"""Adam with one fused update op per variable: the update of TF1's tf.train.AdamOptimizer.
+
+Spec 5: the original trains with tf.train.AdamOptimizer, which applies
+`ResourceApplyAdam` per variable:
+
+    m <- m + (g - m)(1 - beta1);  v <- v + (g^2 - v)(1 - beta2)
+    var <- var - lr sqrt(1 - beta2^t) / (1 - beta1^t) * m / (sqrt(v) + epsilon)
+
+keras.optimizers.Adam computes exactly this formula, but from ~15 separate graph ops per
+variable. The generator has ~1,100 variables between its two optimisers, so in a `tf.function`
+train step those ops made up most of the graph: tracing the G step took ~67 s and every step
+ran ~40,000 extra tiny ops (measured on the demo preset, 2 CPU cores). This subclass keeps
+everything of keras.optimizers.Adam (slots, iterations, checkpoints, LossScaleOptimizer,
+tf.distribute updates) and replaces only the per-variable update by the single fused op.
+"""
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+
+@keras.saving.register_keras_serializable(package="tpgan_tf")
+class FusedAdam(keras.optimizers.Adam):
+    """keras.optimizers.Adam whose update_step is one `ResourceApplyAdam` op (TF backend only).
+
+    Same constructor and state as keras.optimizers.Adam; `amsgrad` is not supported.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.amsgrad:
+            raise ValueError("FusedAdam does not implement amsgrad; use keras.optimizers.Adam")
+
+    def _backend_update_step(self, grads, trainable_variables, learning_rate):
+        # The step's scalars once per apply, not once per variable (they would add ~6 graph
+        # ops per variable); they travel to update_step in place of the learning rate.
+        step = tf.cast(self.iterations + 1, tf.float32)
+        scalars = {
+            "lr": tf.cast(learning_rate, tf.float32),
+            "beta1_power": tf.pow(tf.cast(self.beta_1, tf.float32), step),
+            "beta2_power": tf.pow(tf.cast(self.beta_2, tf.float32), step),
+            "beta1": tf.constant(self.beta_1, tf.float32),
+            "beta2": tf.constant(self.beta_2, tf.float32),
+            "epsilon": tf.constant(self.epsilon, tf.float32),
+        }
+        super()._backend_update_step(grads, trainable_variables, scalars)
+
+    def update_step(self, gradient, variable, learning_rate):
+        scalars = learning_rate  # the dict of _backend_update_step
+        if variable.dtype != tf.float32:
+            scalars = {k: tf.cast(v, variable.dtype) for k, v in scalars.items()}
+        index = self._get_variable_index(variable)
+        tf.raw_ops.ResourceApplyAdam(
+            var=variable.handle, m=self._momentums[index].handle,
+            v=self._velocities[index].handle, grad=tf.cast(gradient, variable.dtype),
+            use_locking=False, use_nesterov=False, **scalars)
