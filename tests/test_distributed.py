@@ -33,8 +33,8 @@ import pytest
 # clearly resolved, |g| >= GRAD_RESOLVED (30x that epsilon) in both runs. D takes one Adam
 # step at identical weights: its resolved elements must agree closely. G takes two (spec 5),
 # the second at weights that already differ by up to 2 lr on its unresolved elements, so its
-# second gradient differs more; measured 0.043 relative L2 over both models' resolved elements
-# (0.078 over all elements).
+# second gradient differs more. Measured (relative L2 over resolved elements, 96% of all):
+# D 5.3e-4, G 0.044 (G over all its elements: 0.078).
 LOSS_RTOL_SAME_WEIGHTS = 1e-5
 LOSS_RTOL_AFTER_UPDATE = 1e-3
 GRAD_RTOL = {"d": 1e-4, "g": 5e-3, "rot": 1e-4}
