@@ -8,8 +8,8 @@ Spec 5: the original trains with tf.train.AdamOptimizer, which applies
 
 keras.optimizers.Adam computes exactly this formula, but from ~15 separate graph ops per
 variable. The generator has ~1,100 variables between its two optimisers, so in a `tf.function`
-train step those ops made up most of the graph: tracing the G step took ~67 s and every step
-ran ~40,000 extra tiny ops (measured on the demo preset, 2 CPU cores). This subclass keeps
+train step those ops made up most of the graph: tracing the G step took 67 s instead of 34 s
+(demo preset at width 1/16, 2 CPU cores; README "Training speed"). This subclass keeps
 everything of keras.optimizers.Adam (slots, iterations, checkpoints, LossScaleOptimizer,
 tf.distribute updates) and replaces only the per-variable update by the single fused op.
 """

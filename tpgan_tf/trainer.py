@@ -80,8 +80,8 @@ def make_adam(train: TrainConfig, name: str) -> keras.optimizers.Optimizer:
 
     Wrapped in a dynamic LossScaleOptimizer under the mixed_float16 policy.
     """
-    opt = FusedAdam(learning_rate=train.learning_rate, beta_1=train.beta1,
-                                beta_2=train.beta2, epsilon=train.adam_epsilon, name=name)
+    opt = FusedAdam(learning_rate=train.learning_rate, beta_1=train.beta1, beta_2=train.beta2,
+                    epsilon=train.adam_epsilon, name=name)
     if needs_loss_scaling():
         opt = keras.optimizers.LossScaleOptimizer(opt, name=f"{name}_loss_scale")
     return opt
