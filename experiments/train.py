@@ -97,6 +97,7 @@ def train(cfg, data_dir: str, model_dir: str, *, lightcnn_weights=None, strategy
     import keras
 
     from tpgan_tf import checkpointing, distribution, trainer as trainer_lib
+    from tpgan_tf.config import save_config
 
     trainer_lib.check_identity_weights(cfg, lightcnn_weights)  # before anything heavy
     # The strategy first: multi-worker collectives must be set up before any other TF op.
@@ -122,9 +123,7 @@ def train(cfg, data_dir: str, model_dir: str, *, lightcnn_weights=None, strategy
     log = log or (lambda s: print(s, file=sys.stderr, flush=True))
     restored = saver.restore_latest()
     if info.is_chief:
-        os.makedirs(model_dir, exist_ok=True)
-        with open(os.path.join(model_dir, "config.json"), "w") as f:
-            f.write(cfg.to_json())
+        save_config(cfg, model_dir)
     saved_iterator = checkpointing.iterator_is_checkpointable(iterator)
     log(f"{'resumed from ' + restored if restored else 'fresh run'} | config {cfg.name} | "
         f"strategy {strategy_name} ({strategy.num_replicas_in_sync} replicas, "

@@ -243,18 +243,24 @@ def _check_written(files, written, signature):
                                       direct["frontal"][0])
 
 
+def _run_both_signatures(address, api, files, tmp_path):
+    """The client against a running server: frontalize_image on the photos, serving_default on
+    the aligned face; checks what it wrote."""
+    written = sc.run(address, api, "tpgan", "frontalize_image", files["photos"], files["csv"],
+                     str(tmp_path / "a"), timeout=120)
+    _check_written(files, written, "frontalize_image")
+    numbers = ",".join(str(float(v)) for v in files["aligned_points"].ravel())
+    written = sc.run(address, api, "tpgan", "serving_default", [files["aligned"]], numbers,
+                     str(tmp_path / "b"), timeout=120)
+    _check_written(files, written, "serving_default")
+
+
 def test_rest_end_to_end(files, tmp_path):
     defs = signature_defs()
     server = _start_rest_server(defs)
     address = f"127.0.0.1:{server.server_address[1]}"
     try:
-        written = sc.run(address, "rest", "tpgan", "frontalize_image", files["photos"],
-                         files["csv"], str(tmp_path / "a"), timeout=120)
-        _check_written(files, written, "frontalize_image")
-        numbers = ",".join(str(float(v)) for v in files["aligned_points"].ravel())
-        written = sc.run(address, "rest", "tpgan", "serving_default", [files["aligned"]],
-                         numbers, str(tmp_path / "b"), timeout=120)
-        _check_written(files, written, "serving_default")
+        _run_both_signatures(address, "rest", files, tmp_path)
         bad = ",".join(str(float(v) + 300) for v in files["aligned_points"].ravel())
         with pytest.raises(RuntimeError, match="(?s)HTTP 400.*inside the 128 x 128"):
             sc.run(address, "rest", "tpgan", "serving_default", [files["aligned"]], bad,
@@ -287,13 +293,7 @@ def test_grpc_end_to_end(files, tmp_path):
     server.start()
     try:
         address = f"127.0.0.1:{port}"
-        written = sc.run(address, "grpc", "tpgan", "frontalize_image", files["photos"],
-                         files["csv"], str(tmp_path / "a"), timeout=120)
-        _check_written(files, written, "frontalize_image")
-        numbers = ",".join(str(float(v)) for v in files["aligned_points"].ravel())
-        written = sc.run(address, "grpc", "tpgan", "serving_default", [files["aligned"]],
-                         numbers, str(tmp_path / "b"), timeout=120)
-        _check_written(files, written, "serving_default")
+        _run_both_signatures(address, "grpc", files, tmp_path)
         with pytest.raises(RuntimeError, match="(?s)INVALID_ARGUMENT.*lies outside its image"):
             bad = ",".join("5000" for _ in range(10))
             sc.run(address, "grpc", "tpgan", "frontalize_image", files["photos"][:1], bad,

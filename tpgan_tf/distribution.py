@@ -49,12 +49,6 @@ def make_strategy(name: str = "default", devices: list[str] | None = None
     raise ValueError(f"unknown strategy {name!r}; choose one of {STRATEGIES}")
 
 
-def is_multi_replica(strategy: tf.distribute.Strategy) -> bool:
-    """True when batch statistics and losses must be combined across replicas."""
-    return strategy.num_replicas_in_sync > 1 or isinstance(
-        strategy, tf.distribute.MultiWorkerMirroredStrategy)
-
-
 @dataclasses.dataclass(frozen=True)
 class WorkerInfo:
     """This process's place in the cluster."""

@@ -36,8 +36,6 @@ from tpgan_tf.fused_adam import FusedAdam
 from tpgan_tf.generator import Generator
 from tpgan_tf.parts import PART_NAMES
 
-D_TERMS = ("d_loss", "d_real", "d_fake")
-G_TERMS = ("g_loss", "rot_loss", *L.TERM_NAMES)
 # Generator inputs taken from the batch contract (the rest is ground truth / metadata).
 G_INPUT_KEYS = ("image", *PART_NAMES)
 SUMMARY_IMAGES = ("input", "img32", "img64", "img128", "ground_truth", "fused_local")
