@@ -1,0 +1,111 @@
+"""D against drgan spec 2.4: trunk shapes, the three head layouts (sizes and how the one FC
+is split), parameter counts from the tables, and separate BN statistics for real and fake."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tests.models.drgan.helpers import SHAPES_96, discriminator_params
+from tpgan_tf.models.drgan.discriminator import Discriminator
+
+
+def _images(batch, size, seed=0):
+    return tf.constant(np.random.default_rng(seed).uniform(-1, 1, (batch, size, size, 3)),
+                       tf.float32)
+
+
+def _count(model):
+    return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+
+
+@pytest.fixture(scope="module")
+def paper_d():
+    d = Discriminator(width=1.0, variant="cvpr", num_identities=200, pose_dim=9)
+    return d, d.layer_outputs(_images(2, 96), training=False)
+
+
+def test_paper_trunk_shapes_and_heads(paper_d):
+    d, out = paper_d
+    for name, shape in SHAPES_96.items():  # its own CASIA trunk, the same table as G_enc
+        assert tuple(out[name].shape) == (2, *shape), name
+    assert tuple(out["avgpool"].shape) == (2, 320)
+    assert tuple(out["identity"].shape) == (2, 201)  # N^d + 1, last = fake
+    assert tuple(out["pose"].shape) == (2, 9)
+    assert "real_fake" not in out
+    # One FC to N^d + 1 + N^p, split in that order.
+    logits = out["avgpool"].numpy() @ d.fc.kernel.numpy() + d.fc.bias.numpy()
+    assert logits.shape == (2, 210)
+    np.testing.assert_allclose(out["identity"].numpy(), logits[:, :201], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(out["pose"].numpy(), logits[:, 201:], rtol=1e-4, atol=1e-5)
+    assert _count(d) == discriminator_params(1.0, "cvpr", 200, 9) == 2_931_474
+
+
+def test_tpami_heads_split_identity_real_fake_pose():
+    d = Discriminator(width=0.0625, variant="tpami", num_identities=7, pose_dim=9)
+    out = d.layer_outputs(_images(3, 32), training=False)
+    logits = out["avgpool"].numpy() @ d.fc.kernel.numpy() + d.fc.bias.numpy()
+    assert logits.shape == (3, 7 + 1 + 9)
+    np.testing.assert_allclose(out["identity"].numpy(), logits[:, :7], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(out["real_fake"].numpy(), logits[:, 7:8], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(out["pose"].numpy(), logits[:, 8:], rtol=1e-4, atol=1e-6)
+    assert _count(d) == discriminator_params(0.0625, "tpami", 7, 9)
+
+
+def test_official_branches_shapes_and_count():
+    d = Discriminator(width=1.0, variant="official", num_identities=200, pose_dim=1,
+                      identity_head="am_softmax", last_activation=None, head_dropout=0.4)
+    out = d.layer_outputs(_images(1, 96), training=False)
+    assert tuple(out["conv51"].shape) == (1, 6, 6, 256)  # shared trunk ends at d_k40
+    assert "conv52" not in out and "conv53" not in out
+    for branch in ("identity_branch", "pose_branch", "adversarial_branch"):
+        assert tuple(out[f"{branch}/conv52"].shape) == (1, 6, 6, 160)
+        assert tuple(out[f"{branch}/conv53"].shape) == (1, 6, 6, 320)
+    assert tuple(out["identity"].shape) == (1, 200)
+    assert np.abs(out["identity"].numpy()).max() <= 1.0 + 1e-6  # cosines
+    assert tuple(out["pose"].shape) == (1, 1)  # yaw regression
+    assert tuple(out["real_fake"].shape) == (1, 1)
+    assert _count(d) == discriminator_params(1.0, "official", 200, 1) == 4_590_466
+
+
+def test_cvpr_with_am_softmax_is_refused():
+    with pytest.raises(ValueError, match="variant 'cvpr'"):
+        Discriminator(variant="cvpr", identity_head="am_softmax")
+    with pytest.raises(ValueError, match="'wgan'"):
+        Discriminator(variant="wgan")
+
+
+def _bn_stats_differ(a, b):
+    return not np.allclose(a.numpy(), b.numpy(), atol=1e-5)
+
+
+def test_official_call_real_fake_keeps_separate_bn_statistics():
+    d = Discriminator(width=0.0625, variant="official", num_identities=5, pose_dim=1,
+                      identity_head="am_softmax", last_activation=None, head_dropout=0.0)
+    real, fake = _images(3, 32, seed=1), _images(2, 32, seed=2) * 0.2
+    real_out, fake_out = d.call_real_fake(real, fake, training=True)
+    # Identity path: trunk + identity branch on each half alone = D on that half alone.
+    np.testing.assert_allclose(real_out["identity"].numpy(),
+                               d(real, training=True)["identity"].numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(fake_out["identity"].numpy(),
+                               d(fake, training=True)["identity"].numpy(), rtol=1e-4, atol=1e-5)
+    # ...and not what one joint batch gives.
+    joint = d(tf.concat([real, fake], 0), training=True)
+    assert _bn_stats_differ(real_out["identity"], joint["identity"][:3])
+    # Pose and adversarial branches: on the re-concatenated separately-normalised trunk output.
+    trunk = tf.concat([d.trunk(real, training=True), d.trunk(fake, training=True)], 0)
+    expected = d._official_pose_adversarial(trunk, training=True)
+    for key in ("pose", "real_fake"):
+        got = np.concatenate([real_out[key].numpy(), fake_out[key].numpy()])
+        np.testing.assert_allclose(got, expected[key].numpy(), rtol=1e-4, atol=1e-5)
+    assert real_out["pose"].shape == (3, 1) and fake_out["real_fake"].shape == (2, 1)
+
+
+def test_paper_call_real_fake_is_two_separate_calls():
+    d = Discriminator(width=0.0625, variant="tpami", num_identities=5, pose_dim=9)
+    real, fake = _images(2, 32, seed=3), _images(2, 32, seed=4)
+    real_out, fake_out = d.call_real_fake(real, fake, training=True)
+    alone = d(real, training=True)
+    joint = d(tf.concat([real, fake], 0), training=True)
+    for key in ("identity", "pose", "real_fake"):
+        np.testing.assert_allclose(real_out[key].numpy(), alone[key].numpy(), rtol=1e-4,
+                                   atol=1e-5)
+    assert _bn_stats_differ(real_out["real_fake"], joint["real_fake"][:2])
