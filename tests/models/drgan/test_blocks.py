@@ -9,7 +9,7 @@ from tpgan_tf.models.drgan.blocks import ConvStack, ConvUnit, SeededDropout
 
 
 def test_conv_unit_initialisers_and_bn_constants():
-    unit = ConvUnit(64, 2, norm={"bn_mode": "inference"}, name="u")
+    unit = ConvUnit(64, 2, name="u")  # no norm dict: DR-GAN's default "inference" BN
     unit.build((None, 16, 16, 32))
     k = unit.conv.kernel.numpy()
     assert k.shape == (3, 3, 32, 64)
@@ -22,6 +22,18 @@ def test_conv_unit_initialisers_and_bn_constants():
     deconv.build((None, 8, 8, 128))
     kd = deconv.conv.kernel.numpy()
     assert abs(kd.std() - 0.02) < 0.001 and np.abs(kd).max() > 0.05  # normal, not truncated
+
+
+def test_default_bn_is_ordinary_train_test_bn():
+    unit = ConvUnit(4, 1, name="bn_default")
+    x = tf.random.normal([4, 5, 5, 3], seed=1)
+    # training=False: moving statistics, so a row's output does not depend on the batch.
+    np.testing.assert_allclose(unit(x, training=False)[:2].numpy(),
+                               unit(x[:2], training=False).numpy(), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(unit(x, training=True)[:2].numpy(),
+                           unit(x[:2], training=True).numpy(), atol=1e-4)
+    batch_stats = ConvUnit(4, 1, norm={"bn_mode": "batch_stats"}, name="bn_batch")
+    assert batch_stats.bn.bn_mode == "batch_stats"
 
 
 def test_output_sizes_and_activation():

@@ -61,3 +61,21 @@ def test_omega_dropout_keeps_at_least_one_image_per_row():
     assert drop_confidences(omega, 0.0) is omega
     with pytest.raises(ValueError, match="got 1.0"):
         drop_confidences(omega, 1.0)
+
+
+def test_encode_and_fuse_equals_encoding_each_image():
+    from tpgan_tf.models.drgan.confidence import encode_and_fuse
+    from tpgan_tf.models.drgan.encoder import Encoder
+
+    enc = Encoder(width=0.0625, confidence="branch", name="encoder_fuse")
+    images = tf.constant(RNG.uniform(-1, 1, (2, 3, 32, 32, 3)), tf.float32)
+    fused, features, omega = encode_and_fuse(enc, images, training=False)
+    assert fused.shape == (2, 20) and features.shape == (2, 3, 20) and omega.shape == (2, 3, 1)
+    single = enc(images[1], training=False)  # the 3 images of row 1 (moving BN statistics)
+    np.testing.assert_allclose(features[1].numpy(), single["features"].numpy(), rtol=1e-5,
+                               atol=1e-6)
+    w = single["omega"].numpy()
+    ref = (w * single["features"].numpy()).sum(0) / (w.sum() + 1e-6)
+    np.testing.assert_allclose(fused[1].numpy(), ref, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match=r"\[B, n, H, W, 3\]"):
+        encode_and_fuse(enc, images[0])

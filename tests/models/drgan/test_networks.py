@@ -102,3 +102,21 @@ def test_networks_run_under_mixed_bfloat16(name):
     finally:
         keras.mixed_precision.set_global_policy(previous)
     assert keras.mixed_precision.global_policy().name == "float32"
+
+
+def test_get_config_round_trip_of_every_network():
+    cfg = apply_overrides(get_config("official", task="drgan"),
+                          ["model.width=0.0625", "data.image_size=32", "data.load_size=36"])
+    nets = networks.build_networks(cfg)
+    twins = {}
+    for name, net in nets.items():
+        twins[name] = type(net).from_config(net.get_config())
+    x = tf.zeros([1, 32, 32, 3])
+    twins["encoder"](x)
+    twins["discriminator"](x)
+    twins["decoder"]({"features": tf.zeros([1, 20]), "pose": tf.zeros([1, 1]),
+                      "z": tf.zeros([1, 20])})
+    for name, net in nets.items():
+        assert [tuple(v.shape) for v in net.weights] == \
+            [tuple(v.shape) for v in twins[name].weights], name
+        assert net.get_config() == twins[name].get_config(), name

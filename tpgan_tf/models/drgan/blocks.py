@@ -23,6 +23,12 @@ from tpgan_tf.core.layers import batch_norm, normal, truncated_normal
 ACTIVATIONS = ("elu", "tanh", None)
 
 
+def dr_batch_norm(norm: dict | None = None, name: str | None = None):
+    """tpgan_tf.core.layers.batch_norm with DR-GAN's default bn_mode "inference" (ordinary
+    train/test BN, drgan spec 2.6) when `norm` does not say otherwise."""
+    return batch_norm({"bn_mode": "inference", **(norm or {})}, name=name)
+
+
 def apply_activation(x, activation: str | None):
     """ELU (alpha 1), tanh or identity (None)."""
     if activation == "elu":
@@ -72,7 +78,7 @@ class ConvUnit(keras.layers.Layer):
             self.conv = keras.layers.Conv2D(
                 filters, 3, strides=strides, padding="same",
                 kernel_initializer=truncated_normal(0.02), bias_initializer="zeros", name="conv")
-        self.bn = batch_norm(self.norm, name="bn") if use_bn else None
+        self.bn = dr_batch_norm(self.norm, name="bn") if use_bn else None
 
     def build(self, input_shape):
         self.conv.build(input_shape)

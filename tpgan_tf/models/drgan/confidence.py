@@ -84,3 +84,24 @@ def drop_confidences(omega, rate: float, seed=None):
     largest = draw >= tf.reduce_max(draw, axis=1, keepdims=True)  # over the n images
     keep = tf.logical_or(draw >= rate, largest)
     return omega * tf.cast(keep, omega.dtype)
+
+
+def encode_and_fuse(encoder, images, epsilon: float = 1e-6, omega_dropout: float = 0.0,
+                    seed=None, training=None):
+    """Encodes n images of each row and fuses them (drgan spec 2.5).
+
+    images: [B, n, H, W, 3]; encoder: encoder.Encoder. The B * n images go through the
+    encoder as ONE batch (one set of training BN statistics; the official code encodes its
+    four image groups in separate calls). omega_dropout > 0 applies `drop_confidences`
+    (training only). Returns (fused [B, N^f], features [B, n, N^f], omega [B, n, 1]).
+    """
+    if images.shape.rank != 5:
+        raise ValueError(f"encode_and_fuse: images must be [B, n, H, W, 3], got {images.shape}")
+    shape = tf.shape(images)
+    flat = tf.reshape(images, tf.concat([[-1], shape[2:]], axis=0))
+    out = encoder(flat, training=training)
+    n = images.shape[1] if images.shape[1] is not None else shape[1]
+    features = tf.reshape(out["features"], [-1, n, out["features"].shape[-1]])
+    omega = tf.reshape(out["omega"], [-1, n, 1])
+    weights = drop_confidences(omega, omega_dropout, seed) if training else omega
+    return fuse_features(features, weights, epsilon), features, omega

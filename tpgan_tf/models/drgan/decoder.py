@@ -15,8 +15,7 @@ import keras
 import tensorflow as tf
 
 from tpgan_tf.core.config import scaled
-from tpgan_tf.core.layers import batch_norm
-from tpgan_tf.models.drgan.blocks import ConvStack, SeededDropout, dense
+from tpgan_tf.models.drgan.blocks import ConvStack, SeededDropout, dense, dr_batch_norm
 from tpgan_tf.models.drgan.encoder import FEATURE_CHANNELS
 
 # (paper name, stride, channels at width 1); official names and strides in the comments.
@@ -77,7 +76,7 @@ class Decoder(keras.Model):
         that size first (official: 20).
       z_dim: N^z.
       fc_dropout: dropout on the FC output, official variant only (0.4 = keep 0.6).
-      norm: the BN dict of tpgan_tf.core.layers.batch_norm.
+      norm: the BN dict of tpgan_tf.core.layers.batch_norm (default bn_mode "inference").
     """
 
     def __init__(self, image_size: int = 96, width: float = 1.0, variant: str = "paper",
@@ -105,7 +104,7 @@ class Decoder(keras.Model):
         self.fc = dense(self.start_size * self.start_size * self.start_channels, name="fc")
         if variant == "official":
             self.fc_drop = SeededDropout(fc_dropout, name="fc_dropout")
-            self.fc_bn = batch_norm(self.norm, name="fc_bn")
+            self.fc_bn = dr_batch_norm(self.norm, name="fc_bn")
         self.rows = ConvStack(rows, width, transpose=True, last_activation="tanh",
                               last_use_bn=False, last_channels=3, norm=self.norm, name="rows")
         self.built = True  # a container (blocks.py docstring)

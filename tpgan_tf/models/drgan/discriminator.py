@@ -47,7 +47,7 @@ class Discriminator(keras.Model):
         (paper) or None (official: BN, no activation).
       head_dropout: dropout before the FC heads (official: 0.4 before the pose and the
         adversarial Dense; "cvpr"/"tpami": before the one FC; never before AM-softmax).
-      norm: the BN dict of tpgan_tf.core.layers.batch_norm.
+      norm: the BN dict of tpgan_tf.core.layers.batch_norm (default bn_mode "inference").
     """
 
     def __init__(self, width: float = 1.0, variant: str = "cvpr", num_identities: int = 200,

@@ -55,7 +55,7 @@ class Encoder(keras.Model):
       feature_dropout: dropout rate on f (official 0.4 = keep 0.6; paper 0).
       confidence: "none" | "channel" (paper: a 321st channel of Conv53) | "branch"
         (official: a 1-channel conv branch on Conv52's output); see confidence.py.
-      norm: the BN dict of tpgan_tf.core.layers.batch_norm.
+      norm: the BN dict of tpgan_tf.core.layers.batch_norm (default bn_mode "inference").
     """
 
     def __init__(self, width: float = 1.0, last_activation: str | None = "elu",
