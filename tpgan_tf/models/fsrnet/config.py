@@ -1,0 +1,282 @@
+"""FSRNet / FSRGAN configuration: dataclass sections, presets, parameter counts.
+
+Presets (registered as model "fsrnet"):
+  paper   FSRNet on Helen priors (194 landmarks + 3 global parsing maps, K = 197), RMSprop
+          2.5e-4 (rho 0.99, eps 1e-8), batch 14 (fsrnet spec 7), full width.
+  celeba  the same with CelebA-style priors (68 landmarks + 11 parsing maps, K = 79).
+  gan     FSRGAN: paper + the conditional PatchGAN D + the VGG-16 perceptual loss (spec 6.2).
+  demo    small width and batch on the synthetic faces (sizes to be measured by the lead).
+  tiny    for unit tests.
+Tags in comments: [UNV] recalled from the paper but not seen, [INF] the spec's inference,
+[CS]/[CY]/[LI] the reimplementations, [OFF] the official release (fsrnet spec 0).
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from tpgan_tf.core.config import ExperimentConfig, TrainLoopConfig, register_config
+from tpgan_tf.core.layers import BN_MODES
+from tpgan_tf.models.fsrnet.prior_sets import (
+    LANDMARK_COUNTS, PARSING_SETS, PRIOR_SETS, PriorSet, label_remap)
+
+_CHOICES = {
+    "pooling": ("max", "avg"),
+    "upsampling": ("nearest", "bilinear"),
+    "decoder_prior_input": ("maps", "features"),
+    "image_activation": ("none", "tanh"),
+    "encoder_activation": ("none", "relu", "tanh"),
+    "padding": ("zero", "reflect"),
+    "bn_mode": BN_MODES,
+}
+
+
+@dataclasses.dataclass
+class FsrnetModelConfig:
+    """Networks of spec 3-4 and the switches for what the spec leaves open."""
+
+    width: float = 1.0  # multiplies every channel count; 1.0 = the spec's [COMP] counts
+    image_size: int = 128  # HR / network input size (spec 1: 16 -> 128, x8)
+    # Hourglass depth n [UNV]: 4, the stacked-hourglass / FAN setting at 64 x 64 (64 -> 4 at
+    # the centre) [INF], which FSRNet's prior net follows; [CS]/[CY] use 3 (64 -> 8).
+    hourglass_depth: int = 4
+    num_stacks: int = 2  # [OFF] nStack_ = 2
+    pooling: str = "max"  # Newell / [CS] / [CY]; [LI] "avg"
+    upsampling: str = "nearest"  # Newell / [CS] / [CY]; [LI] "bilinear"
+    # What the decoder concatenates with the encoder features (spec 4.4, open): "maps" =
+    # the predicted priors p (Fig. 2 as users read it, [LI]), "features" = hourglass h ([CS]).
+    decoder_prior_input: str = "maps"
+    # Image heads (coarse and fine): linear on [0, 1] data (spec 1 recommendation [INF]);
+    # "tanh" as [CS]/[CY]. The official activation is unknown.
+    image_activation: str = "none"
+    # Fine encoder's last conv (spec 4.2, unknown [UNV]): "relu" as [LI]; [CS]/[CY] "tanh".
+    encoder_activation: str = "relu"
+    # Conv padding [UNV]: Torch-style symmetric zeros; "reflect" as [CS]/[CY].
+    padding: str = "zero"
+    init_stddev: float = 0.02  # spec 7: N(0, 0.02) convs, BN gamma N(1, 0.02) [CS][CY]
+    # Ordinary train / test batch norm with the Torch constants (spec 3.1 [INF]).
+    bn_mode: str = "inference"
+    bn_momentum: float = 0.9
+    bn_epsilon: float = 1e-5
+    bn_synchronized: bool = False
+    # FSRGAN's D: pix2pix PatchGAN depth (n_layers = 3: 70 x 70 patches, spec 6.2 [INF]).
+    d_num_layers: int = 3
+
+    def validate(self) -> None:
+        for name, choices in _CHOICES.items():
+            if getattr(self, name) not in choices:
+                raise ValueError(f"model.{name} must be one of {choices}, got {getattr(self, name)!r}")
+        if not 0 < self.width <= 4:
+            raise ValueError(f"model.width must be in (0, 4], got {self.width}")
+        if self.hourglass_depth < 1 or self.num_stacks < 1 or self.d_num_layers < 1:
+            raise ValueError("model.hourglass_depth, num_stacks and d_num_layers must be >= 1, got "
+                             f"{self.hourglass_depth}, {self.num_stacks}, {self.d_num_layers}")
+        multiple = 2 ** (self.hourglass_depth + 1)
+        if self.image_size % multiple:
+            raise ValueError(f"model.image_size must be a multiple of 2 * 2^hourglass_depth = "
+                             f"{multiple}, got {self.image_size}")
+
+
+@dataclasses.dataclass
+class FsrnetPriorConfig:
+    """The prior head's targets (spec 5): heatmaps of num_landmarks points, then one map per
+    class of parsing_set made from label maps of label_map_set. K = their sum."""
+
+    num_landmarks: int = 194  # Helen's own annotation (the 197-channel head, tyshiwo #6)
+    landmark_scheme: str = "helen194"  # point order, for the NME's eye points
+    parsing_set: str = "global3"  # the official Helen model's 3 global maps (which 3: [UNV])
+    label_map_set: str = "helen11"  # labels stored in the records (Helen's 11)
+    # Heatmap std in 64-grid cells: spec 5 recommends 1-1.5 [INF]; 1.0 is the stacked-
+    # hourglass setting at 64 x 64 and keeps Helen's dense 194 points apart ([CS]: 3 [UNV]).
+    heatmap_sigma: float = 1.0
+
+    @classmethod
+    def from_set(cls, name: str, **kwargs) -> "FsrnetPriorConfig":
+        """The section of a named prior set of prior_sets.PRIOR_SETS."""
+        if name not in PRIOR_SETS:
+            raise ValueError(f"unknown prior set {name!r}; choose one of {sorted(PRIOR_SETS)}")
+        s = PRIOR_SETS[name]
+        return cls(num_landmarks=s.num_landmarks, landmark_scheme=s.landmark_scheme,
+                   parsing_set=s.parsing_set, label_map_set=s.label_map_set, **kwargs)
+
+    def prior_set(self) -> PriorSet:
+        return PriorSet(self.num_landmarks, self.landmark_scheme, self.parsing_set,
+                        self.label_map_set)
+
+    @property
+    def num_priors(self) -> int:
+        return self.prior_set().num_priors
+
+    def validate(self) -> None:
+        if self.num_landmarks < 0:
+            raise ValueError(f"priors.num_landmarks must be >= 0, got {self.num_landmarks}")
+        expected = LANDMARK_COUNTS.get(self.landmark_scheme)
+        if expected is not None and expected != self.num_landmarks:
+            raise ValueError(f"priors.landmark_scheme {self.landmark_scheme!r} has {expected} "
+                             f"points, but priors.num_landmarks = {self.num_landmarks}")
+        if self.parsing_set not in PARSING_SETS:
+            raise ValueError(f"priors.parsing_set must be one of {sorted(PARSING_SETS)}, got "
+                             f"{self.parsing_set!r}")
+        label_remap(self.label_map_set, self.parsing_set)  # ValueError if undefined
+        if self.heatmap_sigma <= 0:
+            raise ValueError(f"priors.heatmap_sigma must be > 0, got {self.heatmap_sigma}")
+
+
+@dataclasses.dataclass
+class FsrnetDegradationConfig:
+    """How LR inputs are made from HR faces (spec 1)."""
+
+    scale: int = 8  # antialiased bicubic 128 -> 16, then bicubic back to 128 [OFF][COMP]
+    # JPEG round trips: the official HR and LR test files are both JPEG q75 [COMP]; whether
+    # the training data were is unknown [INF]. Off by default.
+    jpeg_hr: bool = False
+    jpeg_lr: bool = False
+    jpeg_quality: int = 75
+
+    def validate(self) -> None:
+        if self.scale < 1:
+            raise ValueError(f"degradation.scale must be >= 1, got {self.scale}")
+        if not 1 <= self.jpeg_quality <= 100:
+            raise ValueError(f"degradation.jpeg_quality must be in 1..100, got {self.jpeg_quality}")
+
+
+@dataclasses.dataclass
+class FsrnetLossConfig:
+    """Loss weights (spec 6). Every MSE is the MEAN over all elements (Torch's nn.MSELoss),
+    which these weights assume; see losses.py."""
+
+    alpha: float = 1.0  # fine SR term ([CS] `a`; [CY]/[LI] plain sum); paper [UNV]
+    beta: float = 1.0  # prior term ([CS] `b`); paper [UNV]
+    gamma_c: float = 1e-3  # FSRGAN adversarial ([CS] `r_c`), paper [UNV]
+    gamma_p: float = 1e-1  # FSRGAN perceptual ([CS] `r_p`), paper [UNV]
+    perceptual_layer: str = "block5_conv3"  # VGG-16 relu5_3 ([CS]); paper "VGG-16" [UNV]
+
+    def validate(self) -> None:
+        for name in ("alpha", "beta", "gamma_c", "gamma_p"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"loss.{name} must be >= 0, got {getattr(self, name)}")
+
+
+@dataclasses.dataclass
+class FsrnetTrainConfig(TrainLoopConfig):
+    """Optimisation (spec 7). RMSprop in Torch's form: w -= lr g / (sqrt(v) + eps), v =
+    rho v + (1 - rho) g^2. (Keras' RMSprop puts eps inside the sqrt, sqrt(v + eps): with
+    eps 1e-8 that floors the denominator at 1e-4, not 1e-8.)"""
+
+    batch_size: int = 14  # [CS][CY][LI]; paper [UNV]
+    # [UNV]/[INF]: no source gives it. Helen's ~18,240 training samples ("1.8W", spec 8.1)
+    # x 100 epochs ([CS]) / batch 14 = 130 k iterations.
+    num_iterations: int = 130_000
+    checkpoint_every: int = 1000
+    log_every: int = 50
+    image_summary_every: int = 500
+    optimizer: str = "rmsprop"  # [CS][CY][LI][X]; paper [UNV]
+    learning_rate: float = 2.5e-4  # [CS][CY][LI] agree; constant (no schedule in [CS]/[CY])
+    rmsprop_rho: float = 0.99  # Torch default (Keras' is 0.9)
+    rmsprop_epsilon: float = 1e-8  # Torch default, added outside the sqrt (see above)
+    # FSRGAN: one D step then one G step per batch ([CS]); D's RMSprop learning rate [UNV].
+    gan: bool = False
+    d_learning_rate: float = 2.5e-4
+
+    def validate(self) -> None:
+        super().validate()
+        if self.optimizer != "rmsprop":
+            raise ValueError(f"train.optimizer must be 'rmsprop', got {self.optimizer!r}")
+        for name in ("learning_rate", "d_learning_rate", "rmsprop_epsilon"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"train.{name} must be > 0, got {getattr(self, name)}")
+        if not 0 < self.rmsprop_rho < 1:
+            raise ValueError(f"train.rmsprop_rho must be in (0, 1), got {self.rmsprop_rho}")
+
+
+@dataclasses.dataclass
+class FsrnetConfig(ExperimentConfig):
+    """The config of an FSRNet / FSRGAN run (train.gan selects FSRGAN)."""
+
+    model: FsrnetModelConfig = dataclasses.field(default_factory=FsrnetModelConfig)
+    priors: FsrnetPriorConfig = dataclasses.field(default_factory=FsrnetPriorConfig)
+    degradation: FsrnetDegradationConfig = dataclasses.field(
+        default_factory=FsrnetDegradationConfig)
+    loss: FsrnetLossConfig = dataclasses.field(default_factory=FsrnetLossConfig)
+    train: FsrnetTrainConfig = dataclasses.field(default_factory=FsrnetTrainConfig)
+
+    @property
+    def num_priors(self) -> int:
+        """K, the prior head's channel count."""
+        return self.priors.num_priors
+
+    def check(self) -> None:
+        if self.model.image_size % self.degradation.scale:
+            raise ValueError(f"model.image_size {self.model.image_size} must be a multiple of "
+                             f"degradation.scale {self.degradation.scale}")
+
+
+# ---------------------------------------------------------------------- presets
+def _paper() -> FsrnetConfig:
+    return FsrnetConfig(name="paper")
+
+
+def _celeba() -> FsrnetConfig:
+    # 68 + 11 CelebA-style priors ([LI]); the paper's CelebA landmark count is [UNV]. The
+    # 130 k iterations are ~100 epochs of the paper's 18,000 training images at batch 14 [INF].
+    return FsrnetConfig(name="celeba", priors=FsrnetPriorConfig.from_set("celeba68"))
+
+
+def _gan() -> FsrnetConfig:
+    # FSRGAN from scratch ([CS]; whether the paper fine-tunes a trained FSRNet is [UNV]).
+    cfg = FsrnetConfig(name="gan")
+    cfg.train.gan = True
+    return cfg
+
+
+def _demo() -> FsrnetConfig:
+    # CPU demo on the synthetic faces. All sizes here are to be measured by the lead
+    # (the issue asks for a visible gain over bicubic within a few minutes on 2 cores).
+    cfg = FsrnetConfig(name="demo", priors=FsrnetPriorConfig.from_set("synthetic"))
+    cfg.model.width = 0.25  # to be measured
+    cfg.train.batch_size = 4  # to be measured
+    cfg.train.num_iterations = 300  # to be measured
+    cfg.train.checkpoint_every = 100
+    cfg.train.log_every = 10
+    cfg.train.image_summary_every = 50
+    return cfg
+
+
+def _tiny() -> FsrnetConfig:
+    # Unit tests: every channel / 16 (64 -> 4, 128 -> 8), so a model builds in about a second.
+    cfg = FsrnetConfig(name="tiny", priors=FsrnetPriorConfig.from_set("synthetic"))
+    cfg.model.width = 0.0625
+    cfg.train.batch_size = 2
+    cfg.train.num_iterations = 4
+    cfg.train.checkpoint_every = 2
+    cfg.train.log_every = 1
+    cfg.train.image_summary_every = 2
+    return cfg
+
+
+PRESETS = {"paper": _paper, "celeba": _celeba, "gan": _gan, "demo": _demo, "tiny": _tiny}
+register_config("fsrnet", FsrnetConfig, PRESETS)
+
+
+# ---------------------------------------------------------------------- parameter counts
+def _trainable(layers) -> int:
+    return sum(int(w.numpy().size) for layer in layers for w in layer.trainable_weights)
+
+
+def parameter_counts(cfg: FsrnetConfig) -> dict[str, int]:
+    """Trainable parameters (BN gamma / beta counted, moving statistics not) per part:
+    {"coarse", "encoder", "prior" (without the head), "prior_head", "decoder", "generator",
+    and with train.gan "discriminator"}. Builds the networks once on a small input."""
+    # The networks only when counting: importing the config stays light.
+    from tpgan_tf.models.fsrnet.discriminator import ConditionalPatchDiscriminator
+    from tpgan_tf.models.fsrnet.generator import FsrnetGenerator, norm_dict
+
+    size = max(32, 2 ** (cfg.model.hourglass_depth + 1))  # the smallest valid input >= 32
+    g = FsrnetGenerator.from_config_sections(cfg.model, cfg.num_priors).build_for_size(size)
+    counts = {"coarse": _trainable([g.coarse]), "encoder": _trainable([g.encoder]),
+              "prior": _trainable(g.prior.trunk_layers()), "prior_head": _trainable([g.prior.head]),
+              "decoder": _trainable([g.decoder]), "generator": _trainable([g])}
+    if cfg.train.gan:
+        d = ConditionalPatchDiscriminator(cfg.model.width, cfg.model.d_num_layers,
+                                          norm_dict(cfg.model), cfg.model.init_stddev)
+        counts["discriminator"] = _trainable([d.build_for_size(size)])
+    return counts

@@ -1,0 +1,113 @@
+"""The FSRNet generator: coarse SR -> (fine encoder, prior estimation) -> fine decoder
+(fsrnet spec 2), one keras.Model.
+
+Input:  x [B, H, W, 3] float, the bicubic-upsampled LR face in [0, 1] (spec 1; 128 x 128 in
+        the paper). H and W must be divisible by 2 * 2^depth (32 for depth 4).
+Output: a dict
+    coarse   [B, H, W, 3]            y_c, the coarse SR image (loss MSE(y_c, y))
+    priors   [B, H/2, W/2, K]        p, the estimated prior maps: landmark heatmaps first, then
+                                     parsing maps (loss MSE(p, p_gt))
+    sr       [B, H, W, 3]            y_hat, the fine SR image (the official 4th output)
+    features [B, H/2, W/2, 128*w]    h, the last hourglass's features
+Image heads are linear by default (spec 1 recommendation: [0, 1] in and out, clip only
+for display and metrics); tanh behind `image_activation`.
+"""
+from __future__ import annotations
+
+import keras
+
+from tpgan_tf.models.fsrnet.blocks import INIT_STDDEV, check_choice
+from tpgan_tf.models.fsrnet.networks import CoarseSR, FineDecoder, FineEncoder, PriorEstimation
+
+DECODER_PRIOR_INPUTS = ("maps", "features")
+OUTPUT_NAMES = ("coarse", "priors", "sr", "features")
+
+
+@keras.saving.register_keras_serializable(package="tpgan_tf")
+class FsrnetGenerator(keras.Model):
+    """FSRNet (spec 2-4). See the module docstring for the input and outputs.
+
+    decoder_prior_input: "maps" (default; the estimated priors p, Fig. 2 as users read it,
+    [LI]) or "features" (the hourglass features h, [CS]/[CY]), spec 4.4.
+    """
+
+    def __init__(self, num_priors: int, width: float = 1.0, hourglass_depth: int = 4,
+                 num_stacks: int = 2, pooling: str = "max", upsampling: str = "nearest",
+                 decoder_prior_input: str = "maps", image_activation: str = "none",
+                 encoder_activation: str = "relu", padding: str = "zero",
+                 norm: dict | None = None, init_stddev: float = INIT_STDDEV, **kwargs):
+        kwargs.setdefault("name", "fsrnet_generator")
+        super().__init__(**kwargs)
+        self.num_priors, self.width = int(num_priors), float(width)
+        self.hourglass_depth, self.num_stacks = int(hourglass_depth), int(num_stacks)
+        self.pooling, self.upsampling = pooling, upsampling
+        self.decoder_prior_input = check_choice("decoder_prior_input", decoder_prior_input,
+                                                DECODER_PRIOR_INPUTS)
+        self.image_activation, self.encoder_activation = image_activation, encoder_activation
+        self.padding, self.norm, self.init_stddev = padding, dict(norm or {}), float(init_stddev)
+        common = dict(width=width, padding=padding, norm=self.norm, init_stddev=init_stddev)
+        self.coarse = CoarseSR(output_activation=image_activation, name="coarse", **common)
+        self.encoder = FineEncoder(output_activation=encoder_activation, name="encoder", **common)
+        self.prior = PriorEstimation(num_priors, hourglass_depth, num_stacks, pooling, upsampling,
+                                     name="prior", **common)
+        self.decoder = FineDecoder(output_activation=image_activation, name="decoder", **common)
+        self.built = True  # a container: its sub-networks build on the first call
+
+    @classmethod
+    def from_config_sections(cls, model_cfg, num_priors: int) -> "FsrnetGenerator":
+        """The generator of a config's `model` section (config.FsrnetModelConfig) with K =
+        num_priors (config.FsrnetConfig.num_priors)."""
+        m = model_cfg
+        return cls(num_priors, width=m.width, hourglass_depth=m.hourglass_depth,
+                   num_stacks=m.num_stacks, pooling=m.pooling, upsampling=m.upsampling,
+                   decoder_prior_input=m.decoder_prior_input,
+                   image_activation=m.image_activation,
+                   encoder_activation=m.encoder_activation, padding=m.padding,
+                   norm=norm_dict(m), init_stddev=m.init_stddev)
+
+    @property
+    def size_multiple(self) -> int:
+        """H and W of the input must be multiples of this (2 * 2^depth)."""
+        return 2 ** (self.hourglass_depth + 1)
+
+    def check_input_shape(self, shape) -> None:
+        """ValueError unless shape is [B, H, W, 3] with H, W multiples of size_multiple."""
+        if len(shape) != 4 or (shape[-1] is not None and int(shape[-1]) != 3):
+            raise ValueError(f"FSRNet input must be [B, H, W, 3], got shape {tuple(shape)}")
+        m = self.size_multiple
+        for dim in shape[1:3]:
+            if dim is not None and int(dim) % m:
+                raise ValueError(
+                    f"FSRNet input H and W must be multiples of 2 * 2^hourglass_depth = {m}, "
+                    f"got shape {tuple(shape)}")
+
+    def build_for_size(self, height: int = 128, width: int | None = None,
+                       batch: int = 1) -> "FsrnetGenerator":
+        """Builds every weight by one call on zeros [batch, height, width, 3]; returns self."""
+        self(keras.ops.zeros((batch, height, width or height, 3)), training=False)
+        return self
+
+    def call(self, x, training=None):
+        self.check_input_shape(tuple(x.shape))
+        coarse = self.coarse(x, training=training)
+        features = self.encoder(coarse, training=training)
+        priors, hourglass = self.prior(coarse, training=training)
+        prior_input = priors if self.decoder_prior_input == "maps" else hourglass
+        sr = self.decoder(features, prior_input, training=training)
+        return {"coarse": coarse, "priors": priors, "sr": sr, "features": hourglass}
+
+    def get_config(self):
+        return {**super().get_config(), "num_priors": self.num_priors, "width": self.width,
+                "hourglass_depth": self.hourglass_depth, "num_stacks": self.num_stacks,
+                "pooling": self.pooling, "upsampling": self.upsampling,
+                "decoder_prior_input": self.decoder_prior_input,
+                "image_activation": self.image_activation,
+                "encoder_activation": self.encoder_activation, "padding": self.padding,
+                "norm": self.norm, "init_stddev": self.init_stddev}
+
+
+def norm_dict(model_cfg) -> dict:
+    """The norm dict of blocks.make_bn from a config `model` section."""
+    m = model_cfg
+    return {"bn_mode": m.bn_mode, "momentum": m.bn_momentum, "epsilon": m.bn_epsilon,
+            "synchronized": m.bn_synchronized, "gamma_stddev": m.init_stddev}

@@ -1,0 +1,188 @@
+"""The four FSRNet sub-networks (fsrnet spec 4.1-4.4), each a container of blocks.py layers.
+
+Shapes are for an input of H x W (128 x 128 in the paper); every network is fully
+convolutional. `width` scales every channel count (core.config.scaled), except the 3 image
+channels and the K prior channels. Each container owns no weights itself and marks itself
+built (see "Building" in tpgan_tf/layers.py); its layers build on the first call.
+"""
+from __future__ import annotations
+
+import keras
+
+from tpgan_tf.core.config import scaled
+from tpgan_tf.models.fsrnet.blocks import (
+    ACTIVATIONS, INIT_STDDEV, BottleneckResidual, Conv, ConvUnit, Hourglass, ResidualBlock,
+    activate, check_choice)
+
+# Block counts of the layer tables (spec 4.1, 4.2, 4.4: all sources agree).
+COARSE_BLOCKS = 3
+ENCODER_BLOCKS = 12
+DECODER_BLOCKS = 3
+PRIOR_STEM_BLOCKS = 2  # spec 4.3 rows 3-4
+IMAGE_CHANNELS = 3
+
+
+class _Container(keras.layers.Layer):
+    """Common arguments of the sub-networks: width, padding, norm dict, init stddev."""
+
+    def __init__(self, width: float = 1.0, padding: str = "zero", norm: dict | None = None,
+                 init_stddev: float = INIT_STDDEV, **kwargs):
+        super().__init__(**kwargs)
+        if not 0 < width <= 4:
+            raise ValueError(f"width must be in (0, 4], got {width}")
+        self.width, self.padding = float(width), padding
+        self.norm, self.init_stddev = dict(norm or {}), float(init_stddev)
+
+    def _unit(self):
+        return dict(padding=self.padding, norm=self.norm, init_stddev=self.init_stddev)
+
+    def _add_blocks(self, count: int) -> None:
+        """Creates `count` residual blocks as attributes block0, block1, ...: a fresh block
+        per position, so separate weights (spec 4.5). One attribute each, not a list:
+        tf.train.Checkpoint does not follow a list of Keras 3 layers."""
+        for i in range(count):
+            setattr(self, f"block{i}", ResidualBlock(name=f"block{i}", **self._unit()))
+        self._num_blocks = count
+
+    @property
+    def blocks(self) -> list:
+        """The residual blocks in order."""
+        return [getattr(self, f"block{i}") for i in range(self._num_blocks)]
+
+    def get_config(self):
+        return {**super().get_config(), "width": self.width, "padding": self.padding,
+                "norm": self.norm, "init_stddev": self.init_stddev}
+
+
+@keras.saving.register_keras_serializable(package="tpgan_tf")
+class CoarseSR(_Container):
+    """Coarse SR net (spec 4.1): conv3x3 64 + BN + ReLU, 3 x RB(64), conv3x3 -> 3.
+    [B, H, W, 3] -> [B, H, W, 3]; no global skip from the input (no source has one).
+    output_activation "none" (spec 1 recommendation) or "tanh" ([CS]/[CY])."""
+
+    def __init__(self, output_activation: str = "none", **kwargs):
+        super().__init__(**kwargs)
+        self.output_activation = check_choice("output_activation", output_activation, ACTIVATIONS)
+        c = scaled(64, self.width)
+        self.stem = ConvUnit(c, 3, 1, name="stem", **self._unit())
+        self._add_blocks(COARSE_BLOCKS)
+        self.out = Conv(IMAGE_CHANNELS, 3, 1, self.padding, init_stddev=self.init_stddev,
+                        name="out")
+        self.built = True
+
+    def call(self, x, training=None):
+        x = self.stem(x, training=training)
+        for block in self.blocks:
+            x = block(x, training=training)
+        return activate(self.out(x), self.output_activation)
+
+    def get_config(self):
+        return {**super().get_config(), "output_activation": self.output_activation}
+
+
+@keras.saving.register_keras_serializable(package="tpgan_tf")
+class FineEncoder(_Container):
+    """Fine SR encoder (spec 4.2): conv3x3 stride 2 -> 64 + BN + ReLU, 12 x RB(64), conv3x3 64.
+    [B, H, W, 3] -> [B, H/2, W/2, 64]. output_activation: "relu" (default, [LI]), "none" or
+    "tanh" ([CS]/[CY]); the official one is unknown."""
+
+    def __init__(self, output_activation: str = "relu", **kwargs):
+        super().__init__(**kwargs)
+        self.output_activation = check_choice("output_activation", output_activation, ACTIVATIONS)
+        c = scaled(64, self.width)
+        self.stem = ConvUnit(c, 3, 2, name="stem", **self._unit())
+        self._add_blocks(ENCODER_BLOCKS)
+        self.out = Conv(c, 3, 1, self.padding, init_stddev=self.init_stddev, name="out")
+        self.built = True
+
+    def call(self, x, training=None):
+        x = self.stem(x, training=training)
+        for block in self.blocks:
+            x = block(x, training=training)
+        return activate(self.out(x), self.output_activation)
+
+    def get_config(self):
+        return {**super().get_config(), "output_activation": self.output_activation}
+
+
+@keras.saving.register_keras_serializable(package="tpgan_tf")
+class PriorEstimation(_Container):
+    """Prior estimation net (spec 4.3): conv7x7 stride 2 -> 64 + BN + ReLU, BR(64 -> 128),
+    2 x RB(128), `num_stacks` x HG(128, depth), linear conv1x1 (with bias) -> K.
+
+    [B, H, W, 3] (the coarse SR image) -> (maps [B, H/2, W/2, K], features [B, H/2, W/2, 128]).
+    H/2 and W/2 must be divisible by 2^depth."""
+
+    def __init__(self, num_priors: int, depth: int = 4, num_stacks: int = 2,
+                 pooling: str = "max", upsampling: str = "nearest", **kwargs):
+        super().__init__(**kwargs)
+        if num_priors < 1:
+            raise ValueError(f"num_priors must be >= 1, got {num_priors}")
+        if num_stacks < 1:
+            raise ValueError(f"num_stacks must be >= 1, got {num_stacks}")
+        self.num_priors, self.depth, self.num_stacks = int(num_priors), int(depth), int(num_stacks)
+        self.pooling, self.upsampling = pooling, upsampling
+        c64, c128 = scaled(64, self.width), scaled(128, self.width)
+        self.stem = ConvUnit(c64, 7, 2, name="stem", **self._unit())
+        self.expand = BottleneckResidual(c128, name="expand", **self._unit())
+        self._add_blocks(PRIOR_STEM_BLOCKS)
+        for i in range(num_stacks):  # attributes, not a list (see _add_blocks)
+            setattr(self, f"hourglass{i}", Hourglass(c128, depth, pooling, upsampling,
+                                                     name=f"hourglass{i}", **self._unit()))
+        # The official Helen model's single SpatialConvolution(128 -> 197, 1x1) (tyshiwo #6).
+        self.head = Conv(self.num_priors, 1, use_bias=True, init_stddev=self.init_stddev,
+                         name="head")
+        self.built = True
+
+    @property
+    def hourglasses(self) -> list:
+        return [getattr(self, f"hourglass{i}") for i in range(self.num_stacks)]
+
+    def trunk_layers(self) -> list:
+        """Every layer but the head (for parameter counts)."""
+        return [self.stem, self.expand, *self.blocks, *self.hourglasses]
+
+    def call(self, x, training=None):
+        x = self.stem(x, training=training)
+        x = self.expand(x, training=training)
+        for block in self.blocks:
+            x = block(x, training=training)
+        for hourglass in self.hourglasses:
+            x = hourglass(x, training=training)
+        return self.head(x), x
+
+    def get_config(self):
+        return {**super().get_config(), "num_priors": self.num_priors, "depth": self.depth,
+                "num_stacks": self.num_stacks, "pooling": self.pooling,
+                "upsampling": self.upsampling}
+
+
+@keras.saving.register_keras_serializable(package="tpgan_tf")
+class FineDecoder(_Container):
+    """Fine SR decoder (spec 4.4): concat(f, prior) -> conv3x3 64 + BN + ReLU -> 4x4 stride-2
+    transposed conv 64 + BN + ReLU -> 3 x RB(64) -> conv3x3 -> 3.
+
+    (f [B, h, w, 64], prior [B, h, w, C_p]) -> [B, 2h, 2w, 3]. C_p is K ("maps") or 128
+    ("features"); the decoder does not care which. output_activation "none" | "tanh"."""
+
+    def __init__(self, output_activation: str = "none", **kwargs):
+        super().__init__(**kwargs)
+        self.output_activation = check_choice("output_activation", output_activation, ACTIVATIONS)
+        c = scaled(64, self.width)
+        self.reduce = ConvUnit(c, 3, 1, name="reduce", **self._unit())
+        self.upsample = ConvUnit(c, 4, 2, transpose=True, name="upsample", **self._unit())
+        self._add_blocks(DECODER_BLOCKS)
+        self.out = Conv(IMAGE_CHANNELS, 3, 1, self.padding, init_stddev=self.init_stddev,
+                        name="out")
+        self.built = True
+
+    def call(self, features, prior, training=None):
+        x = keras.ops.concatenate([features, keras.ops.cast(prior, features.dtype)], axis=-1)
+        x = self.reduce(x, training=training)
+        x = self.upsample(x, training=training)
+        for block in self.blocks:
+            x = block(x, training=training)
+        return activate(self.out(x), self.output_activation)
+
+    def get_config(self):
+        return {**super().get_config(), "output_activation": self.output_activation}
