@@ -59,9 +59,10 @@ class ModelConfig:
     # Multiplies every channel count of G_enc, G_dec and D (scaled(); 1.0 = the original).
     width: float = 1.0
     # N^d: the identity classes = training subjects. Multi-PIE: subjects 001-200 (spec 5.1).
-    # The official code: 8631 VGGFace2 identities. Must equal the records' training subjects.
+    # The official code: 8631 VGGFace2 identities. Must cover the records' training subjects.
     num_identities: int = 200
-    # N^p: one-hot pose classes; 9 = Multi-PIE +-60 in 15-degree steps, 13 = +-90 (spec 2.2).
+    # N^p: one-hot pose classes; 9 = Multi-PIE +-60 in 15-degree steps (CVPR protocol, 9
+    # poses [unverified], spec 5.1), 13 = +-90 (spec 2.2).
     # Must match data.max_yaw when pose_code is "onehot"; unused for "yaw".
     num_poses: int = 9
     # "onehot" target pose (paper [unverified; every port]) | "yaw" in radians, 1-d (code).
@@ -214,7 +215,7 @@ class TrainConfig(TrainLoopConfig):
     # Identity pre-training of D, then D's trunk (+ identity branch) copied into G_enc
     # (official, spec 4.2; networks.copy_identity_trunk). Softmax CE on the training
     # identities; the code's lr 0.045 is a MobileNet value given to Adam, so 2e-4 here
-    # [INFER]. Pre-training at HEAD applies no AM margin.
+    # [INFER]. Pre-training at HEAD applies no AM margin. Paper: from scratch [unverified].
     pretrain_d: bool = False
     pretrain_iterations: int = 20_000  # [unverified: the code runs until stopped]
     pretrain_learning_rate: float = 2e-4
@@ -242,8 +243,11 @@ class DataConfig:
     """Input pipeline rules (spec 4.3, 7): aligned crop -> load_size -> random image_size crop
     (centre crop at test) -> [-1, 1]; a flip mirrors the pose label too."""
 
-    image_size: int = 96  # network input (spec 2.1); any multiple of 16 (32: official decoder)
-    load_size: int = 110  # int(96 * 1.15), resize before the random crop (spec 4.3)
+    # Network input 96 (paper [unverified; all ports], code); any multiple of 16 (of 32 for
+    # the official decoder).
+    image_size: int = 96
+    # Resize before the random crop: int(96 * 1.15) = 110 (code; paper [unverified], spec 4.3).
+    load_size: int = 110
     # Pose set: 60 -> 9 views within +-60 (CVPR Multi-PIE, spec 5.1), 90 -> 13 within +-90.
     max_yaw: int = 60
     flip: bool = True  # random horizontal flip, mirroring the pose label (spec 4.3, 7)
@@ -348,17 +352,19 @@ def _multi() -> DrganConfig:
 
 
 def _demo() -> DrganConfig:
-    # CPU demo on the built-in synthetic faces. TO BE MEASURED by the lead (iteration time,
-    # whether it visibly learns): width, batch, length and learning rate are first guesses.
+    # CPU demo on the built-in synthetic faces. TO BE MEASURED by the lead (whether it
+    # visibly learns, and the time in the real loop): width, batch, length and learning rate
+    # are first guesses. A bare tf.function D + G step at these sizes took ~0.21 s on the
+    # 2 shared cores (paper at batch 8: ~1.8 s), so 1500 iterations are ~5-6 min.
     # Changes only sizes and run length; every layer, loss and rule is `paper`'s.
-    # model.num_identities must equal the demo records' training subjects.
+    # model.num_identities must be >= the demo records' training subjects.
     cfg = DrganConfig(name="demo")
     cfg.model.width = 0.25
     cfg.train.batch_size = 8
-    cfg.train.num_iterations = 400
-    cfg.train.checkpoint_every = 100
-    cfg.train.log_every = 10
-    cfg.train.image_summary_every = 50
+    cfg.train.num_iterations = 1500
+    cfg.train.checkpoint_every = 250
+    cfg.train.log_every = 25
+    cfg.train.image_summary_every = 250
     return cfg
 
 
