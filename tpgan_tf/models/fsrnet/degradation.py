@@ -51,11 +51,13 @@ def degrade(hr, scale: int = SCALE, clip: bool = True) -> tf.Tensor:
     """The spec 1 degradation: antialiased bicubic down by `scale`, bicubic back up.
 
     hr: [B, H, W, 3] float in [0, 1], H and W multiples of scale. Returns the bicubic LR at
-    the HR size [B, H, W, 3] float32, clipped to [0, 1] when clip (as an 8-bit file would be;
-    bicubic overshoots at edges).
+    the HR size [B, H, W, 3] float32. With clip, the small image and the result are clipped
+    to [0, 1], as 8-bit files would be (bicubic overshoots at edges). No rounding to bytes.
     """
     hr = _check_images(hr, "degrade")
     small = bicubic_downsample(hr, scale)
+    if clip:  # the 16 x 16 face is an image too (and clipping it matches the files better)
+        small = tf.clip_by_value(small, 0.0, 1.0)
     lr = bicubic_upsample(small, (hr.shape[1], hr.shape[2]))
     return tf.clip_by_value(lr, 0.0, 1.0) if clip else lr
 
