@@ -15,6 +15,7 @@ from data_prep.synthetic.geometry import (_body_knots, _ear_relief, _face_relief
                                           _hair_mask, _head_knots, _profiles, _section_radius,
                                           _smooth_max)
 from data_prep.synthetic.identities import IdentityParams
+from data_prep.synthetic.regions import REGION_TO_PART, skin_regions
 
 
 def _theta_samples(pixels_per_mm: float) -> int:
@@ -41,7 +42,9 @@ class HeadModel:
     """Surface and texture tables of one identity, sampled for one pixel scale.
 
     Attributes: theta [N] (rad, -pi..pi), y [n] (mm, descending), radius [n, N],
-    normals [n, N, 3] (head frame), albedo [n, N, 3] float32, parts [n, N] uint8.
+    normals [n, N, 3] (head frame), albedo [n, N, 3] float32, regions [n, N] uint8 (ids
+    into regions.REGIONS), parts [n, N] uint8 (the coarse PARTS derived from them),
+    neck_top [N] int (first row of each column below the head/neck seam).
     """
 
     def __init__(self, params: IdentityParams, pixels_per_mm: float):
@@ -58,7 +61,9 @@ class HeadModel:
         self.radius = self._radius_table()
         self.radius_wrapped = np.concatenate([self.radius, self.radius[:, :1]], axis=1)
         self.normals = self._normal_table()
-        self.albedo, self.parts = _albedo(p, self.theta, self.y, self.hair)
+        skin = skin_regions(p, self.theta, self.y, self.neck_top)
+        self.albedo, self.regions = _albedo(p, self.theta, self.y, self.hair, skin)
+        self.parts = REGION_TO_PART[self.regions]
         self._lit: dict[int, np.ndarray] = {}
 
     def _radius_table(self) -> np.ndarray:
@@ -73,6 +78,7 @@ class HeadModel:
         r[:h_end] = _section_radius(
             theta, _profiles(_head_knots(p), y[:h_end], (_SKULL_WIDEST_Y, top)))
         body = _section_radius(theta, _profiles(_body_knots(p), y[b_start:]))
+        self.neck_top = b_start + _seam_rows(r[b_start:h_end], body[:h_end - b_start])
         r[b_start:h_end] = _smooth_max(r[b_start:h_end], body[:h_end - b_start], 4.0)
         r[h_end:] = body[h_end - b_start:]
         rows, cols = _face_window(theta, y, 85, p.chin_y - 30, 60)
@@ -85,6 +91,17 @@ class HeadModel:
         r += p.hair_thickness * self.hair * np.clip((top - y[:, None]) / 40, 0, 1)
         r[0] = 0.0  # the top row is above the head: nothing to draw
         return np.maximum(r, 0).astype(np.float32)
+
+    def seam_y(self, theta):
+        """Height (mm) of the head/neck seam at angles theta (rad, scalar or array), linear
+        between columns: the top edge of the first neck row, where the labels change
+        (data_prep.synthetic.regions)."""
+        n = len(self.theta)
+        ti = (np.asarray(theta, np.float64) + math.pi) / (2 * math.pi) * n
+        t0 = np.floor(ti).astype(int)
+        edge = self.y[self.neck_top] + 0.5 * self.dy
+        a, b = edge[t0 % n], edge[(t0 + 1) % n]
+        return a + (ti - t0) * (b - a)
 
     def _normal_table(self) -> np.ndarray:
         """Outward unit normals [n, N, 3] float32 (head frame) from the gradient of
@@ -148,6 +165,14 @@ class HeadModel:
         return np.stack([self.surface_point(-te, 0.0), self.surface_point(te, 0.0),
                          self.surface_point(0.0, tip_y), self.surface_point(-tm, p.mouth_y),
                          self.surface_point(tm, p.mouth_y)])
+
+
+def _seam_rows(head: np.ndarray, body: np.ndarray) -> np.ndarray:
+    """Per column of the overlap rows (head [m, N], body [m, N] radii, rows going down), the
+    first row below the last one where the head surface is outside the body's: the neck."""
+    above = head >= body
+    last = above.shape[0] - 1 - np.argmax(above[::-1], axis=0)  # last True per column
+    return np.where(above.any(axis=0), last + 1, 0)
 
 
 @functools.lru_cache(maxsize=4)

@@ -61,6 +61,8 @@ class IdentityParams:
     beard: float  # 0 = clean shaven .. 1 = full beard (opacity)
     moles: tuple  # ((u, v, radius), ...) in face coordinates (mm)
     texture_seed: int
+    # --- expression (not drawn by sample_identity, so every seeded identity keeps its looks)
+    mouth_open: float = 0.0  # lip gap at the centre (mm); > 0 paints an inner mouth
 
 
 _SKIN_TONES = np.array([(250, 222, 200), (238, 196, 170), (222, 172, 140), (196, 140, 104),
