@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from tpgan_tf.faces.parts import POSE_INDEPENDENT_NOSE_OFFSET
+
 
 @dataclasses.dataclass(frozen=True)
 class Camera:
@@ -42,9 +44,6 @@ CAMERAS = (
 BY_FOLDER = {c.folder: c for c in CAMERAS}
 BY_CODE = {c.code: c for c in CAMERAS}
 FRONTAL = BY_FOLDER["05_1"]
-# Spec 1.4: the pose-independent rule (centred nose window) for every frontal / ground-truth
-# patch and for images whose camera is unknown (in-the-wild photos).
-POSE_INDEPENDENT_NOSE_OFFSET = 20
 NUM_ILLUMINATIONS = 20  # flashes 00..19
 SESSIONS = (1, 2, 3, 4)
 
@@ -56,3 +55,15 @@ def camera_from_code(code: str) -> Camera:
         raise KeyError(f"unknown Multi-PIE camera {code!r}; known: "
                        f"{', '.join(c.folder for c in CAMERAS)}")
     return cam
+
+
+def nose_offset_for(camera: str | None, ground_truth: bool = False) -> int:
+    """Nose column offset `o` of spec 1.4 for a camera ("051" or "05_1").
+
+    Ground-truth (frontal) patches, unknown cameras and None (in-the-wild photos) use the
+    pose-independent rule o = 20.
+    """
+    if ground_truth or camera is None:
+        return POSE_INDEPENDENT_NOSE_OFFSET
+    cam = BY_CODE.get(camera) or BY_FOLDER.get(camera)
+    return cam.nose_offset if cam is not None else POSE_INDEPENDENT_NOSE_OFFSET

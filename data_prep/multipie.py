@@ -252,3 +252,76 @@ def split_of(key: ImageKey, setting: int) -> str | None:
     if setting == 1:
         return setting1_split(key.subject) if key.session == 1 else None
     return setting2_split(key.subject) if key.session in cameras.SESSIONS else None
+
+
+def split_for(key: ImageKey, setting: int, test_subjects_from: int = 0) -> str | None:
+    """The split of a key: `split_of(key, setting)`, or, when test_subjects_from > 0, "test"
+    for subjects >= that id and "train" for the others (recording 01, every session)."""
+    if test_subjects_from > 0:
+        if key.recording != NEUTRAL_RECORDING:
+            return None
+        return "test" if key.subject >= test_subjects_from else "train"
+    return split_of(key, setting)
+
+
+# ---------------------------------------------------------------- input sources of the jobs
+
+@dataclasses.dataclass
+class Sources:
+    """The images of a records job: their keys, what was skipped while scanning, and per key
+    its absolute path, its landmarks (raw-image floats, or `.5pt` integers for `aligned`
+    crops; None if missing) and its path relative to the input root."""
+
+    keys: list
+    skipped: list
+    path_of: object
+    points_of: object
+    rel_of: object
+    aligned: bool
+
+
+def collect_raw(root: str, landmark_csv: str) -> Sources:
+    """The raw layout under `root` with a landmark CSV (tpgan_tf/faces/landmarks.py)."""
+    from tpgan_tf.faces.landmarks import read_landmark_csv
+
+    keys, skipped = scan(root)
+    points = read_landmark_csv(landmark_csv)
+    return Sources(keys, skipped,
+                   path_of=lambda k: os.path.join(root, *k.relative_path().split("/")),
+                   points_of=lambda k: points.get(k.relative_path()),
+                   rel_of=lambda k: k.relative_path(), aligned=False)
+
+
+def collect_aligned(aligned_dir: str, t5pt_dir: str) -> Sources:
+    """The original code's flat `FS_aligned/*_cropped.png` crops and `FS_t5pt/*.5pt` files."""
+    import numpy as np
+
+    from tpgan_tf.faces.landmarks import read_5pt
+
+    keys, skipped, names = [], [], {}
+    for name in sorted(os.listdir(aligned_dir)):
+        if not name.lower().endswith(".png"):
+            continue
+        stem = name[:-len(".png")]
+        if not stem.endswith("_cropped"):
+            skipped.append(Skipped(name, "name does not end in _cropped.png"))
+            continue
+        try:
+            key = ImageKey.parse_filename(stem[:-len("_cropped")] + ".png")
+        except ValueError as err:
+            skipped.append(Skipped(name, str(err)))
+            continue
+        keys.append(key)
+        names[key] = name
+
+    def points_of(key):
+        path = os.path.join(t5pt_dir, key.t5pt_name)
+        if not os.path.exists(path):
+            return None
+        try:
+            return read_5pt(path).astype(np.int64)
+        except ValueError:
+            return None
+
+    return Sources(keys, skipped, path_of=lambda k: os.path.join(aligned_dir, names[k]),
+                   points_of=points_of, rel_of=lambda k: names[k], aligned=True)

@@ -6,7 +6,7 @@
         --output_dir=out
 
 Input: one photo or a folder (searched recursively for .png/.jpg/.jpeg/.bmp). Landmarks: a CSV
-of data_prep.landmarks' format (`path,x0,y0,...,x4,y4`, 0-based pixel coordinates, paths
+of tpgan_tf.faces.landmarks' format (`path,x0,y0,...,x4,y4`, 0-based pixel coordinates, paths
 relative to the input folder, or to the photo's folder for a single photo), or --detect (dlib's
 detector, an optional extra: `pip install dlib-bin face-recognition-models`; the largest face
 is used). Model: a SavedModel export (--saved_model, the `frontalize_image` signature) or a
@@ -71,17 +71,18 @@ class Model:
         if saved_model:
             import tensorflow as tf
 
-            from tpgan_tf.export import latest_version_dir
+            from tpgan_tf.serving.export import latest_version_dir
 
             self.source = latest_version_dir(saved_model)
             self._loaded = tf.saved_model.load(self.source)  # keeps the variables alive
             self._fn = self._loaded.signatures["frontalize_image"]
         else:
-            from tpgan_tf.inference import Frontalizer, load_generator
+            from tpgan_tf.core.runner import load_trained
 
-            generator, _, _ = load_generator(model_dir, bn_mode=bn_mode)
+            overrides = [f"model.bn_mode={bn_mode}"] if bn_mode else []
+            task, _, _ = load_trained(model_dir, overrides=overrides, task="tpgan")
             self.source = model_dir
-            self._fn = Frontalizer(generator).traced("frontalize_image")
+            self._fn = task.frontalizer().traced("frontalize_image")
 
     @classmethod
     def from_function(cls, fn, source: str = "function") -> "Model":
@@ -114,13 +115,14 @@ def make_sheet(aligned_png: bytes, frontal_png: bytes) -> np.ndarray:
 
 def landmark_source(landmarks_csv: str | None, detect: bool):
     """A function (relative path, RGB image) -> ([5, 2] landmarks, None) or (None, reason)."""
-    from data_prep.landmarks import detect_landmarks, read_landmark_csv
+    from tpgan_tf.faces.detection import detect_landmarks
+    from tpgan_tf.faces.landmarks import read_landmark_csv
 
     if bool(landmarks_csv) == bool(detect):
         raise ValueError("give exactly one of --landmarks (a CSV) and --detect")
     if detect:
         try:
-            from data_prep.landmarks import _dlib_models
+            from tpgan_tf.faces.detection import _dlib_models
             _dlib_models()
         except ImportError as err:
             raise ImportError(f"--detect needs the optional dlib extra: {err}") from None
@@ -152,7 +154,7 @@ def frontalize_folder(input_path: str, output_dir: str, model, landmarks_of,
     import cv2
     import tensorflow as tf
 
-    from data_prep.landmarks import check_landmarks
+    from tpgan_tf.faces.landmarks import check_landmarks
 
     root, photos = find_photos(input_path)
     if not photos:

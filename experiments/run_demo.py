@@ -73,7 +73,7 @@ def show_batch(records: str, workdir: str) -> str:
     import cv2
     import numpy as np
 
-    from tpgan_tf.input_pipeline import make_dataset
+    from tpgan_tf.models.tpgan.inputs import make_dataset
 
     _step("3. input pipeline: one training batch")
     batch = next(iter(make_dataset(os.path.join(records, "train-*.tfrecord"), 10, seed=0)))
@@ -91,10 +91,9 @@ def show_batch(records: str, workdir: str) -> str:
 def show_models() -> dict:
     """Step 4: the demo preset's models and their sizes."""
     from experiments.model_summary import parameter_counts
-    from tpgan_tf.config import get_config
 
     _step("4. TP-GAN models of the `demo` preset")
-    counts = parameter_counts(get_config("demo"))
+    counts, _, _ = parameter_counts("tpgan", "demo")
     print(json.dumps(counts))
     return counts
 
@@ -109,7 +108,7 @@ def _run(*args: str) -> None:
 def pick_photos(workdir: str, count: int = 6) -> str:
     """Copies a few raw test images of different poses (with their landmarks) to a folder, as
     stand-ins for a user's photos. Returns the folder."""
-    from data_prep.landmarks import read_landmark_csv, write_landmark_csv
+    from tpgan_tf.faces.landmarks import read_landmark_csv, write_landmark_csv
 
     root = os.path.join(workdir, "multipie")
     photos = os.path.join(workdir, "photos")
@@ -134,7 +133,7 @@ def pick_photos(workdir: str, count: int = 6) -> str:
 
 def train_and_serve(workdir: str, records: str) -> str:
     """Steps 5-9. Returns the path of the results page."""
-    from tpgan_tf.config import get_config
+    from tpgan_tf.core.config import get_config
 
     cfg = get_config("demo")
     lightcnn = os.path.join(workdir, "lightcnn.h5")

@@ -38,7 +38,7 @@ from absl import app, flags
 FLAGS = flags.FLAGS
 
 # What each exported signature takes: input name -> (dtype, shape of one instance).
-# Must match tpgan_tf/export.py (tests/test_serving_client.py checks it against an export).
+# Must match the TP-GAN export (tests check it against an export).
 SIGNATURES = {
     "serving_default": {"image": ("uint8", (128, 128, 3)), "landmarks": ("float32", (5, 2))},
     "frontal_float": {"image": ("uint8", (128, 128, 3)), "landmarks": ("float32", (5, 2))},
@@ -78,7 +78,7 @@ def parse_landmark_numbers(text: str) -> np.ndarray:
 def landmarks_for(spec: str, image_paths: list[str]) -> list[np.ndarray]:
     """[5, 2] float32 landmarks for each image, from `--landmarks`.
 
-    spec: 10 numbers (only with one image) or a CSV of data_prep.landmarks' format whose
+    spec: 10 numbers (only with one image) or a CSV of tpgan_tf.faces.landmarks' format whose
     paths are relative to the CSV's directory (an image is also found by its file name when
     that is unique in the CSV). ValueError names the CSV and the image that has no row.
     """
@@ -86,7 +86,7 @@ def landmarks_for(spec: str, image_paths: list[str]) -> list[np.ndarray]:
         if len(image_paths) != 1:
             raise ValueError("--landmarks as numbers works with one --image; use a CSV for more")
         return [parse_landmark_numbers(spec)]
-    from data_prep.landmarks import read_landmark_csv
+    from tpgan_tf.faces.landmarks import read_landmark_csv
 
     table = read_landmark_csv(spec)
     root = os.path.dirname(os.path.abspath(spec))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from tpgan_tf.parts import PARTS
+from tpgan_tf.faces.parts import PARTS
 
 
 def random_examples(n: int, seed: int = 0, num_labels: int = 10) -> dict:

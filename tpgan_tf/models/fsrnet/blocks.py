@@ -64,7 +64,7 @@ def _spatial(shape, pad: int):
     return (shape[0], grow(shape[1]), grow(shape[2]), shape[3])
 
 
-@keras.saving.register_keras_serializable(package="tpgan_tf")
+@keras.saving.register_keras_serializable(package="tpgan_tf.fsrnet")
 class Conv(keras.layers.Layer):
     """k x k conv with Torch-style symmetric padding: [B, H, W, Cin] -> [B, H/s, W/s, filters].
 
@@ -109,7 +109,7 @@ class Conv(keras.layers.Layer):
                 "pad": self.pad, "init_stddev": self.init_stddev}
 
 
-@keras.saving.register_keras_serializable(package="tpgan_tf")
+@keras.saving.register_keras_serializable(package="tpgan_tf.fsrnet")
 class ConvUnit(keras.layers.Layer):
     """conv (no bias) -> BN -> activation, or with transpose=True a k x k stride-s transposed
     conv (Keras 'same' = Torch padding (k - s) / 2, fsrnet spec 4.4) -> BN -> activation.
@@ -151,7 +151,7 @@ class ConvUnit(keras.layers.Layer):
                 "init_stddev": self.init_stddev}
 
 
-@keras.saving.register_keras_serializable(package="tpgan_tf")
+@keras.saving.register_keras_serializable(package="tpgan_tf.fsrnet")
 class ResidualBlock(keras.layers.Layer):
     """RB(c) of fsrnet spec 3.1: conv3x3 -> BN -> ReLU -> conv3x3 -> BN -> + input (no ReLU
     after the sum). Convs without bias. [B, H, W, c] -> [B, H, W, c].
@@ -185,7 +185,7 @@ class ResidualBlock(keras.layers.Layer):
                 "init_stddev": self.init_stddev}
 
 
-@keras.saving.register_keras_serializable(package="tpgan_tf")
+@keras.saving.register_keras_serializable(package="tpgan_tf.fsrnet")
 class BottleneckResidual(keras.layers.Layer):
     """BR(i -> o) of fsrnet spec 3.2 (Newell et al. 2016 hourglass unit):
     BN -> ReLU -> conv1x1 (o/2) -> BN -> ReLU -> conv3x3 (o/2) -> BN -> ReLU -> conv1x1 (o),
@@ -232,7 +232,7 @@ class BottleneckResidual(keras.layers.Layer):
                 "padding": self.padding, "norm": self.norm, "init_stddev": self.init_stddev}
 
 
-@keras.saving.register_keras_serializable(package="tpgan_tf")
+@keras.saving.register_keras_serializable(package="tpgan_tf.fsrnet")
 class Hourglass(keras.layers.Layer):
     """HG(c, depth n) of fsrnet spec 3.3, recursive, every tensor keeps c channels:
         u = BR(z); l1 = BR(pool2x2(z)); l2 = HG(l1, n-1) if n > 1 else BR(l1); l3 = BR(l2);

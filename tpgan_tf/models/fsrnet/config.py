@@ -52,7 +52,7 @@ class FsrnetModelConfig:
     encoder_activation: str = "relu"
     # Conv padding [UNV]: Torch-style symmetric zeros; "reflect" as [CS]/[CY].
     padding: str = "zero"
-    init_stddev: float = 0.02  # spec 7: N(0, 0.02) convs, BN gamma N(1, 0.02) [CS][CY]
+    init_stddev: float = 0.02  # spec 7: N(0, 0.02) convs, BN gamma N(1, 0.02) [CS][CY]; paper [UNV]
     # Ordinary train / test batch norm with the Torch constants (spec 3.1 [INF]).
     bn_mode: str = "inference"
     bn_momentum: float = 0.9
@@ -170,9 +170,10 @@ class FsrnetTrainConfig(TrainLoopConfig):
     log_every: int = 50
     image_summary_every: int = 500
     optimizer: str = "rmsprop"  # [CS][CY][LI][X]; paper [UNV]
-    learning_rate: float = 2.5e-4  # [CS][CY][LI] agree; constant (no schedule in [CS]/[CY])
-    rmsprop_rho: float = 0.99  # Torch default (Keras' is 0.9)
-    rmsprop_epsilon: float = 1e-8  # Torch default, added outside the sqrt (see above)
+    # [CS][CY][LI] agree, paper [UNV]; constant (no schedule in [CS]/[CY]; [LI] poly decay).
+    learning_rate: float = 2.5e-4
+    rmsprop_rho: float = 0.99  # Torch / PyTorch default [INF] (Keras' is 0.9)
+    rmsprop_epsilon: float = 1e-8  # Torch default [INF], added outside the sqrt (see above)
     # FSRGAN: one D step then one G step per batch ([CS]); D's RMSprop learning rate [UNV].
     gan: bool = False
     d_learning_rate: float = 2.5e-4

@@ -23,7 +23,7 @@ LRELU_SLOPE = 0.2
 KERNEL = 4
 
 
-@keras.saving.register_keras_serializable(package="tpgan_tf")
+@keras.saving.register_keras_serializable(package="tpgan_tf.fsrnet")
 class ConditionalPatchDiscriminator(keras.Model):
     """pix2pix PatchGAN D(x, image) -> logits [B, H/8 - 2, W/8 - 2, 1] (see module doc).
 

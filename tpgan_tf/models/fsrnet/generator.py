@@ -23,7 +23,7 @@ DECODER_PRIOR_INPUTS = ("maps", "features")
 OUTPUT_NAMES = ("coarse", "priors", "sr", "features")
 
 
-@keras.saving.register_keras_serializable(package="tpgan_tf")
+@keras.saving.register_keras_serializable(package="tpgan_tf.fsrnet")
 class FsrnetGenerator(keras.Model):
     """FSRNet (spec 2-4). See the module docstring for the input and outputs.
 

@@ -54,7 +54,7 @@ class _Container(keras.layers.Layer):
                 "norm": self.norm, "init_stddev": self.init_stddev}
 
 
-@keras.saving.register_keras_serializable(package="tpgan_tf")
+@keras.saving.register_keras_serializable(package="tpgan_tf.fsrnet")
 class CoarseSR(_Container):
     """Coarse SR net (spec 4.1): conv3x3 64 + BN + ReLU, 3 x RB(64), conv3x3 -> 3.
     [B, H, W, 3] -> [B, H, W, 3]; no global skip from the input (no source has one).
@@ -80,7 +80,7 @@ class CoarseSR(_Container):
         return {**super().get_config(), "output_activation": self.output_activation}
 
 
-@keras.saving.register_keras_serializable(package="tpgan_tf")
+@keras.saving.register_keras_serializable(package="tpgan_tf.fsrnet")
 class FineEncoder(_Container):
     """Fine SR encoder (spec 4.2): conv3x3 stride 2 -> 64 + BN + ReLU, 12 x RB(64), conv3x3 64.
     [B, H, W, 3] -> [B, H/2, W/2, 64]. output_activation: "relu" (default, [LI]), "none" or
@@ -105,7 +105,7 @@ class FineEncoder(_Container):
         return {**super().get_config(), "output_activation": self.output_activation}
 
 
-@keras.saving.register_keras_serializable(package="tpgan_tf")
+@keras.saving.register_keras_serializable(package="tpgan_tf.fsrnet")
 class PriorEstimation(_Container):
     """Prior estimation net (spec 4.3): conv7x7 stride 2 -> 64 + BN + ReLU, BR(64 -> 128),
     2 x RB(128), `num_stacks` x HG(128, depth), linear conv1x1 (with bias) -> K.
@@ -157,7 +157,7 @@ class PriorEstimation(_Container):
                 "upsampling": self.upsampling}
 
 
-@keras.saving.register_keras_serializable(package="tpgan_tf")
+@keras.saving.register_keras_serializable(package="tpgan_tf.fsrnet")
 class FineDecoder(_Container):
     """Fine SR decoder (spec 4.4): concat(f, prior) -> conv3x3 64 + BN + ReLU -> 4x4 stride-2
     transposed conv 64 + BN + ReLU -> 3 x RB(64) -> conv3x3 -> 3.

@@ -1,0 +1,1 @@
+"""Data shared by every model: TFRecord schemas, the resumable sharded writer, input-pipeline helpers."""

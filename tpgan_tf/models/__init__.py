@@ -1,0 +1,1 @@
+"""One sub-package per model; each registers its task and config on import (core/registry.py)."""
