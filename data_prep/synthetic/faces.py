@@ -12,7 +12,10 @@ so every landmark stays inside: tight ~1.05 looks like the Helen crops, ~2 like 
 Rendering is SUPERSAMPLE x finer (512 px for 128) and block-averaged: colours by the mean,
 labels by a majority vote (ties go to the higher Helen label, so a thin part beats the skin
 around it). Landmarks: 0-based pixel-centre coordinates of the final crop (pixel (r, c) has
-its centre at x = c, y = r), projected from the model, never detected.
+its centre at x = c, y = r), projected from the model, never detected. Shading is the
+Lambertian + room-light model of HeadModel.lit_texture, evaluated per visible texel for a key
+light of random direction in the camera frame. Like the Multi-PIE renderer the camera is
+orthographic and has no pitch (each image row is one horizontal slice of the head).
 """
 from __future__ import annotations
 
@@ -156,6 +159,7 @@ def _shade(model: HeadModel, texel: np.ndarray, view: FaceView) -> np.ndarray:
 
 
 def _background(view: FaceView, width: int, height: int) -> np.ndarray:
+    """[height, width, 3] float32: the view's vertical colour ramp."""
     ramp = np.linspace(0.0, 1.0, height, dtype=np.float32)[:, None, None]
     top = np.asarray(view.background_top, np.float32)
     bottom = np.asarray(view.background_bottom, np.float32)
@@ -170,6 +174,28 @@ def _majority(labels: np.ndarray, factor: int, num_labels: int) -> np.ndarray:
     counts = np.bincount((block * num_labels + labels).ravel(), minlength=h * w * num_labels)
     counts = counts.reshape(h * w, num_labels)
     return (num_labels - 1 - np.argmax(counts[:, ::-1], axis=1)).astype(np.uint8).reshape(h, w)
+
+
+def _canvas_frame(roll: np.ndarray, corner: np.ndarray, side: float, scale: float) -> tuple:
+    """The unrolled camera-plane canvas that covers the rolled crop square (corner, side mm)
+    at `scale` px/mm: (origin [2] mm of canvas pixel (0, 0), width, height, warp [2, 3]
+    mapping canvas pixels to output pixels of the same scale)."""
+    inverse = cv2.invertAffineTransform(roll)
+    square = corner + side * np.array([[0, 0], [1, 0], [0, 1], [1, 1]], np.float64)
+    box = square @ inverse[:, :2].T + inverse[:, 2]
+    origin = box.min(axis=0) - 2.0 / scale
+
+    def translation(o):  # canvas pixel p is the mm point o + p / scale
+        return scale * (roll[:, :2] @ o + roll[:, 2] - corner) - 0.5
+
+    # move the canvas grid by under a pixel so the translation is whole pixels: with no roll,
+    # output pixel centres then fall on canvas pixel centres (no half-pixel bias of the
+    # nearest-neighbour label warp)
+    frac = translation(origin) - np.floor(translation(origin))
+    origin = origin - inverse[:, :2] @ frac / scale
+    width, height = (int(v) for v in np.ceil((box.max(axis=0) - origin) * scale) + 3)
+    warp = np.concatenate([roll[:, :2], translation(origin)[:, None]], axis=1)
+    return origin, width, height, warp
 
 
 def render_face(params: IdentityParams, view: FaceView, size: int = FACE_SIZE,
@@ -188,34 +214,21 @@ def render_face(params: IdentityParams, view: FaceView, size: int = FACE_SIZE,
     cam = np.stack([pts3[:, 0] * math.cos(psi) + pts3[:, 2] * math.sin(psi), -pts3[:, 1]], 1)
     roll, corner, side = _crop_geometry(cam, view, size)
     landmarks = (cam @ roll[:, :2].T + roll[:, 2] - corner) * (size / side) - 0.5
-    # render the camera-plane box that the rolled crop covers, supersampled
+    # render the unrolled canvas supersampled, then roll and crop it in one warp
     hi = size * supersample
     scale = hi / side  # px/mm
-    inverse = cv2.invertAffineTransform(roll)
-    square = corner + side * np.array([[0, 0], [1, 0], [0, 1], [1, 1]], np.float64)
-    box = square @ inverse[:, :2].T + inverse[:, 2]
-    origin = box.min(axis=0) - 2.0 / scale
-    # shift the canvas grid by under a pixel so the warp's translation is whole pixels: with
-    # no roll, output pixel centres then fall on canvas pixel centres (no half-pixel bias of
-    # nearest-neighbour label sampling)
-    shift = scale * (roll[:, :2] @ origin + roll[:, 2] - corner) - 0.5
-    origin = origin - inverse[:, :2] @ (shift - np.floor(shift)) / scale
-    width, height = (np.ceil((box.max(axis=0) - origin) * scale) + 3).astype(int)
+    origin, width, height, warp = _canvas_frame(roll, corner, side, scale)
     pix, texel = _rasterise(model, view.yaw, -origin[0] * scale, -origin[1] * scale, scale,
-                            int(width), int(height))
-    canvas = _background(view, int(width), int(height))
+                            width, height)
+    canvas = _background(view, width, height)
     canvas.reshape(-1, 3)[pix] = _shade(model, texel, view)
-    parts = np.zeros(int(width) * int(height), np.uint8)
+    parts = np.zeros(width * height, np.uint8)
     parts[pix] = REGION_TO_HELEN[model.regions.reshape(-1)[texel]]
-    parts = parts.reshape(int(height), int(width))
-    # canvas pixel p (mm point origin + p / scale) -> output pixel, rolled and cropped
-    warp = np.empty((2, 3))
-    warp[:, :2] = roll[:, :2]
-    warp[:, 2] = scale * (roll[:, :2] @ origin + roll[:, 2] - corner) - 0.5
     image = cv2.warpAffine(canvas, warp, (hi, hi), flags=cv2.INTER_LINEAR,
                            borderMode=cv2.BORDER_REPLICATE)
-    labels = cv2.warpAffine(parts, warp, (hi, hi), flags=cv2.INTER_NEAREST,
-                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    labels = cv2.warpAffine(parts.reshape(height, width), warp, (hi, hi),
+                            flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT,
+                            borderValue=0)
     # an integer-factor INTER_AREA resize is the mean of each block
     image = cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
     image = np.clip(image + 0.5, 0, 255).astype(np.uint8)
