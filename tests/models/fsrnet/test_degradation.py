@@ -62,6 +62,18 @@ def test_down_and_up_match_the_hand_written_filter_everywhere():
     assert lr.min() >= 0 and lr.max() <= 1
 
 
+def test_clip_applies_to_the_small_image_and_the_result():
+    hr = np.zeros((1, 128, 128, 3), np.float32)
+    hr[:, :, 64:] = 1.0  # a step: bicubic over- and undershoots next to it
+    small = bicubic_downsample(hr)
+    assert small.numpy().min() < -0.01 and small.numpy().max() > 1.01
+    want = np.clip(bicubic_upsample(np.clip(small, 0, 1), (128, 128)).numpy(), 0, 1)
+    np.testing.assert_allclose(degrade(hr).numpy(), want, atol=1e-6)
+    unclipped = degrade(hr, clip=False).numpy()
+    np.testing.assert_allclose(unclipped, bicubic_upsample(small, (128, 128)).numpy(), atol=1e-6)
+    assert unclipped.min() < -0.01
+
+
 def test_matches_pillow_bicubic():
     Image = pytest.importorskip("PIL.Image")
     rng = np.random.default_rng(1)
