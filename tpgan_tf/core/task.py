@@ -62,6 +62,9 @@ class Task(abc.ABC):
     # {flag name: help} of the files this model reads in training (weights of frozen helper
     # networks); `experiments.train` defines them as flags (command_flags("train")).
     RESOURCES: ClassVar[Mapping[str, str]] = {}
+    # {signature: {input name: (dtype name, shape of one instance)}} of the export, for the
+    # serving client (tests check it against a real export).
+    SIGNATURE_INPUTS: ClassVar[Mapping[str, Mapping[str, tuple]]] = {}
 
     @classmethod
     def command_flags(cls, purpose: str) -> list:

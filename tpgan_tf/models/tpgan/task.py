@@ -68,6 +68,11 @@ class TpganTask(Task):
 
     name = "tpgan"
     RESOURCES = {"lightcnn_weights": LIGHTCNN_FLAG_HELP}
+    SIGNATURE_INPUTS = {
+        "serving_default": {"image": ("uint8", (128, 128, 3)), "landmarks": ("float32", (5, 2))},
+        "frontal_float": {"image": ("uint8", (128, 128, 3)), "landmarks": ("float32", (5, 2))},
+        "frontalize_image": {"image_bytes": ("string", ()), "landmarks": ("float32", (5, 2))},
+    }
 
     @classmethod
     def check_resources(cls, config: Config, resources: Mapping[str, str]) -> None:
