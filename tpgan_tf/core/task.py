@@ -110,9 +110,11 @@ class Task(abc.ABC):
 
     @abc.abstractmethod
     def build_networks(self) -> Mapping[str, Any]:
-        """{name: built keras.Model}. Called in the strategy scope. Frozen helper networks
-        (identity nets, VGG) that are loaded from files and never trained belong in
-        `frozen_networks`, not here: they are not checkpointed."""
+        """{name: built keras.Model}. Called in the strategy scope. Variables are checkpointed
+        by their Keras path, so name every layer explicitly: Keras' automatic names ("dense_1")
+        carry a process-wide counter and change from one build to the next. Frozen helper
+        networks loaded from files (identity nets, VGG) are attributes of the task, not
+        entries here: they are not checkpointed."""
 
     @abc.abstractmethod
     def build_optimizers(self) -> Mapping[str, Any]:

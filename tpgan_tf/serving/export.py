@@ -169,7 +169,7 @@ with tf.compat.v1.Session(graph=tf.Graph()) as sess:
     names = sorted(sig.outputs)
     values = sess.run([sig.outputs[k].name for k in names], feed_dict=feed)
 np.savez(out_path, **dict(zip(names, values)))
-print(json.dumps({"signatures": sorted(meta.signature_def)}))
+print(json.dumps({"signatures": sorted(k for k in meta.signature_def if not k.startswith("__"))}))
 """
 
 
