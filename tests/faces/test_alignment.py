@@ -1,4 +1,4 @@
-"""Spec 1.2 alignment (data_prep/alignment.py). Coordinates: 0-based pixel centres unless said."""
+"""Spec 1.2 alignment (tpgan_tf/faces/alignment.py). Coordinates: 0-based pixel centres unless said."""
 from __future__ import annotations
 
 import math
@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from data_prep import alignment as al
+from tpgan_tf.faces import alignment as al
 
 TEMPLATE = al.template_landmarks()
 # One colour per landmark (RGB), so a channel swap or a mixed-up blob is caught.

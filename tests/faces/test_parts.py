@@ -1,4 +1,4 @@
-"""Spec 1.4 patch windows, nose offsets and mirroring (data_prep/patches.py).
+"""Spec 1.4 part table, patch windows and mirroring (tpgan_tf/faces/parts.py).
 
 The image encodes each pixel's position: channel 0 = row * 1000 + col, channel 1 = 1 (so zero
 padding is visible even at pixel (0, 0)). A patch whose top-left is (top, left) must then hold
@@ -7,9 +7,10 @@ padding is visible even at pixel (0, 0)). A patch whose top-left is (top, left) 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from data_prep import patches as pt
-from tpgan_tf.parts import PART_NAMES, PARTS
+from tpgan_tf.faces import parts as pt
+from tpgan_tf.faces.parts import PART_BY_NAME, PART_NAMES, PARTS
 
 # `.5pt` convention integers (used directly as 0-based indices, as in the original).
 LM = np.array([[44, 41], [86, 41], [64, 65], [48, 89], [83, 90]])
@@ -58,23 +59,6 @@ def test_float_landmarks_are_rounded_half_away():
         np.testing.assert_array_equal(got[name], ref[name])
     shifted, _ = pt.crop_parts(img, LM + 0.51, 20)  # 44.51 -> 45: every window moves by one
     assert shifted["eye_left"][0, 0, 0] == ref["eye_left"][0, 0, 0] + 1001
-
-
-NOSE_TABLE = {"051": 20, "050": 25, "140": 15, "041": 30, "190": 30, "130": 10, "080": 10,
-              "200": 32, "010": 32, "240": 32, "090": 8, "120": 8, "110": 8}  # spec 1.4
-
-
-def test_nose_offset_table_and_tip_column():
-    img = _pattern()
-    assert len(NOSE_TABLE) == 13
-    for code, o in NOSE_TABLE.items():
-        assert pt.nose_offset_for(code) == o
-        assert pt.nose_offset_for(code[:2] + "_" + code[2]) == o  # folder form "05_0"
-        assert pt.nose_offset_for(code, ground_truth=True) == 20
-        nose = pt.crop_parts(img, LM, pt.nose_offset_for(code))[0]["nose"]
-        assert nose[21, o - 1, 0] == 65 * 1000 + 64  # tip at column o - 1 (spec 1.4)
-    assert pt.nose_offset_for(None) == 20
-    assert pt.nose_offset_for("081") == 20  # unknown camera: pose-independent rule
 
 
 def test_border_window_is_zero_padded_not_shifted():
@@ -133,15 +117,30 @@ def test_mirror_sample_flips_and_swaps():
         assert m_img[my - 1, mx - 1, 0] == img[y - 1, x - 1, 0]
 
 
-def test_mirror_landmarks_zero_based():
+def test_part_table_matches_spec_2_3():
+    expected = {"eye_left": ((20, 68), (23, 65)), "eye_right": ((20, 68), (65, 23)),
+                "nose": ((48, 48), (43, 45)), "mouth": ((72, 24), (40, 40))}
+    assert {n: PART_BY_NAME[n].paddings for n in PART_NAMES} == expected
+    assert pt.POSE_INDEPENDENT_NOSE_OFFSET == 20  # spec 1.4: the centred nose rule
+
+
+def test_index_landmarks_rejects_bad_points():
+    with pytest.raises(ValueError, match=r"\(5, 2\)"):
+        pt.index_landmarks(np.zeros((4, 2)))
+    with pytest.raises(ValueError, match="finite"):
+        pt.index_landmarks(np.full((5, 2), np.nan))
+    got = pt.index_landmarks(np.array([[0.5, -0.5], [1.49, 2.5], [3, 4], [5, 6], [7, 8]]))
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, [[1, -1], [1, 3], [3, 4], [5, 6], [7, 8]])
+
+
+def test_mirror_patches_without_flags():
     img = _pattern()
-    pts0 = np.array([[40.0, 40.0], [90.0, 41.0], [70.0, 64.0], [50.0, 88.0], [80.0, 90.0]])
-    m = pt.mirror_landmarks(pts0)  # 0-based: x -> 127 - x
-    np.testing.assert_array_equal(m, [[37, 41], [87, 40], [57, 64], [47, 90], [77, 88]])
-    m_img = pt.mirror_image(img)
-    for (x, y), (mx, my) in zip(pts0[[1, 0, 2, 4, 3]].astype(int), m.astype(int)):
-        assert m_img[my, mx, 0] == img[y, x, 0]
-    # Mirroring twice is the identity in both conventions.
-    np.testing.assert_array_equal(pt.mirror_landmarks(m), pts0)
-    np.testing.assert_array_equal(pt.mirror_landmarks(pt.mirror_landmarks(LM, one_based=True),
-                                                      one_based=True), LM)
+    patches, _ = pt.crop_parts(img, LM, 20)
+    mirrored = pt.mirror_patches(patches)
+    assert list(mirrored) == list(PART_NAMES)
+    np.testing.assert_array_equal(mirrored["eye_left"], patches["eye_right"][:, ::-1])
+    np.testing.assert_array_equal(mirrored["mouth"], patches["mouth"][:, ::-1])
+    # The mirror of the mirror is the original.
+    for name, value in pt.mirror_patches(mirrored).items():
+        np.testing.assert_array_equal(value, patches[name])
