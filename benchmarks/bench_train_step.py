@@ -1,20 +1,26 @@
-"""Times one TP-GAN training iteration (1 D step + 2 G steps, spec 5) and relates it to this
-machine's measured matmul throughput (issue 4, "Measured").
+"""Times one training iteration of a registered model and relates it to this machine's matmul
+throughput in the same process and dtype.
 
-    python -m benchmarks.bench_train_step --preset=demo                 # one configuration
-    python -m benchmarks.bench_train_step --preset=demo --sweep         # jit x precision
-    python -m benchmarks.bench_train_step --preset=paper --iterations=2
+    python -m benchmarks.bench_train_step --model=tpgan --preset=demo             # one run
+    python -m benchmarks.bench_train_step --model=tpgan --preset=demo --sweep     # 3 x 2 grid
+    python -m benchmarks.bench_train_step --model=tpgan --preset=paper --sweep --iterations=1
+    python -m benchmarks.bench_train_step ... --sweep --malloc=both   # also with glibc keep
 
 Every configuration runs in its own subprocess (the dtype policy and XLA are process-wide,
 and peak memory is per process) and prints one JSON line:
-    seconds_per_iteration, examples_per_second (global batch / seconds),
+    seconds_per_iteration (median), examples_per_second (global batch / seconds),
     flops_per_iteration (2*MACs of every Conv2D / Conv2DBackpropInput / Conv2DBackpropFilter /
-        DepthwiseConv2dNative / MatMul of the traced D and G step graphs, forward and backward,
-        whose result is used; element-wise ops are not counted),
-    achieved_gflops (flops_per_iteration / seconds), matmul_gflops (a 4096^2 matmul in the
-        same process and dtype), fraction_of_matmul, build / trace+first-call seconds, and
-        peak_rss_mb (ru_maxrss of the process).
-The Light-CNN has random weights here (its cost does not depend on them).
+        DepthwiseConv2dNative / MatMul of the traced iteration, forward and backward, whose
+        result is used, counted once per call; element-wise ops are not counted; measured
+        without XLA, whose compiled clusters hide their ops),
+    achieved_gflops, matmul_gflops_compute_dtype (a 4096^2 matmul chain in the compute dtype,
+        same process), fraction_of_matmul, build / trace / first-iteration seconds,
+    page_faults_per_iteration (minor faults) and peak_rss_mb.
+The sweep is precision {float32, mixed_float16, mixed_bfloat16} x XLA {off, on}. --malloc=keep
+starts the subprocess with glibc told to keep freed memory (MALLOC_MMAP_MAX_=0,
+MALLOC_TRIM_THRESHOLD_=large), which removes the page faults of large freed buffers; `both`
+measures each configuration with and without it. Random batches (Task.random_batch) and
+random frozen identity weights: the cost does not depend on them.
 """
 from __future__ import annotations
 
@@ -23,23 +29,29 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 
 from absl import app, flags
 
 FLAGS = flags.FLAGS
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+COMPUTE_DTYPE = {"float32": "float32", "mixed_bfloat16": "bfloat16", "mixed_float16": "float16"}
+KEEP_MEMORY_ENV = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(1 << 40)}
 
 
 def define_flags() -> None:
-    flags.DEFINE_string("preset", "demo", "Config preset: paper, demo or tiny.")
+    flags.DEFINE_string("model", "tpgan", "Registered model.")
+    flags.DEFINE_string("preset", "demo", "Config preset of the model.")
     flags.DEFINE_multi_string("override", [], "section.field=value overrides.")
-    flags.DEFINE_integer("batch_size", 10, "Global batch (the issue measures batch 10).")
+    flags.DEFINE_integer("batch_size", None, "Global batch (default: the preset's).")
     flags.DEFINE_integer("iterations", 3, "Timed iterations (after one warm-up iteration).")
     flags.DEFINE_bool("jit_compile", False, "XLA-compile the steps.")
-    flags.DEFINE_enum("precision", "float32", ["float32", "mixed_bfloat16", "mixed_float16"],
-                      "Keras dtype policy.")
-    flags.DEFINE_bool("sweep", False, "Run jit off/on x float32/mixed_bfloat16, one subprocess "
-                                      "each, and print a table.")
+    flags.DEFINE_enum("precision", "float32", list(PRECISIONS), "Keras dtype policy.")
+    flags.DEFINE_bool("sweep", False, "Run precision x XLA, one subprocess each, and print a "
+                                      "table.")
+    flags.DEFINE_enum("malloc", "default", ["default", "keep", "both"],
+                      "glibc allocation settings of the measured process (see module doc).")
 
 
 # ------------------------------------------------------------------ FLOP counting
@@ -86,22 +98,25 @@ def _op_flops(op) -> int:
     return 0
 
 
-def graph_flops(graph, seen=None) -> int:
-    """Sum of _op_flops over a graph and the function graphs it calls."""
-    seen = set() if seen is None else seen
-    # Ops whose result nobody uses (e.g. the input gradient of a first layer, which the
-    # gradient function builds and grappler prunes) are not executed: skip them.
-    total = sum(_op_flops(op) for op in graph.get_operations()
-                if any(out.consumers() for out in op.outputs))
-    for name, fn in getattr(graph, "_functions", {}).items():
-        if name in seen:
+def graph_flops(graph, memo=None) -> int:
+    """FLOPs of a graph: its own ops plus, for every call of a function (PartitionedCall,
+    StatefulPartitionedCall, While/If bodies are not followed), that function's FLOPs once
+    per call. Ops whose result nobody uses (pruned by grappler) are skipped."""
+    memo = {} if memo is None else memo
+    functions = getattr(graph, "_functions", {})
+    total = 0
+    for op in graph.get_operations():
+        if not any(out.consumers() for out in op.outputs) and op.outputs:
             continue
-        seen.add(name)
-        fg = getattr(fn, "graph", None)
-        if fg is None and hasattr(fn, "definition"):
-            continue
-        if fg is not None:
-            total += graph_flops(fg, seen)
+        total += _op_flops(op)
+        if op.type in ("PartitionedCall", "StatefulPartitionedCall"):
+            name = op.get_attr("f").name
+            if name not in memo:
+                fn = functions.get(name)
+                fg = getattr(fn, "graph", None)
+                memo[name] = 0
+                memo[name] = graph_flops(fg, memo) if fg is not None else 0
+            total += memo[name]
     return total
 
 
@@ -110,8 +125,7 @@ def matmul_gflops(dtype: str, n: int = 4096, repeats: int = 8) -> float:
     """Throughput of an n x n matmul chain in `dtype` (GFLOP/s), best of 3."""
     import tensorflow as tf
 
-    a = tf.random.normal([n, n], dtype=tf.float32)
-    a = tf.cast(a, dtype)
+    a = tf.cast(tf.random.normal([n, n], dtype=tf.float32), dtype)
     b = tf.cast(tf.random.normal([n, n]) / n ** 0.5, dtype)
 
     @tf.function
@@ -129,59 +143,73 @@ def matmul_gflops(dtype: str, n: int = 4096, repeats: int = 8) -> float:
     return 2 * n ** 3 * repeats / best / 1e9
 
 
-def run_one(preset, overrides, batch_size, iterations, jit_compile, precision) -> dict:
-    import keras
+def _resources(cfg) -> dict:
+    """Random weight files for the task's resources (the timing does not depend on them)."""
+    from tpgan_tf.core.registry import get_task
+
+    out = {}
+    tmp = tempfile.mkdtemp(prefix="bench_")
+    for name in get_task(cfg.task).RESOURCES:
+        if name == "lightcnn_weights":
+            from tpgan_tf.identity.lightcnn import build_lightcnn
+            from tpgan_tf.identity.weights import save_h5_weights
+            out[name] = os.path.join(tmp, "lightcnn.h5")
+            save_h5_weights(build_lightcnn(cfg.model.lightcnn_width), out[name])
+    return out
+
+
+def run_one(model, preset, overrides, batch_size, iterations, jit_compile, precision) -> dict:
     import tensorflow as tf
 
-    from tests.batch_contract import random_examples
-    from tpgan_tf import distribution
-    from tpgan_tf.config import apply_overrides, get_config
-    from tpgan_tf.lightcnn import build_lightcnn
-    from tpgan_tf.trainer import Trainer
+    from tpgan_tf.core import runner
+    from tpgan_tf.core.config import apply_overrides, get_config
 
-    cfg = apply_overrides(get_config(preset),
-                          [*overrides, f"train.batch_size={batch_size}"])
-    keras.utils.set_random_seed(0)
-    compute = {"float32": "float32", "mixed_bfloat16": "bfloat16",
-               "mixed_float16": "float16"}[precision]
+    cfg = get_config(preset, model)
+    batch_size = batch_size or cfg.train.batch_size
+    cfg = apply_overrides(cfg, [*overrides, f"train.batch_size={batch_size}",
+                                f"runtime.mixed_precision={precision}",
+                                f"runtime.jit_compile={str(jit_compile).lower()}"])
+    compute = COMPUTE_DTYPE[precision]
     mm = matmul_gflops("float32")
     mm_compute = mm if compute == "float32" else matmul_gflops(compute)
-    distribution.set_precision(precision)
     t0 = time.perf_counter()
-    lightcnn = build_lightcnn(cfg.model.lightcnn_width) if cfg.loss.identity > 0 else None
-    trainer = Trainer(cfg, lightcnn=lightcnn, jit_compile=jit_compile)
+    task, cfg = runner.setup(cfg, _resources(cfg))
     build_s = time.perf_counter() - t0
-    batch = {k: tf.constant(v) for k, v in random_examples(batch_size, seed=0).items()}
+    batch = task.random_batch(batch_size)
 
-    t0 = time.perf_counter()
-    d_graph = trainer.d_step.get_concrete_function(batch).graph
-    g_graph = trainer.g_step.get_concrete_function(batch).graph
-    trace_s = time.perf_counter() - t0
-    if jit_compile:  # the XLA-compiled inner functions are not visible as ops: count w/o jit
-        flops = None
-    else:
-        flops = graph_flops(d_graph) + cfg.train.generator_steps_per_iteration * graph_flops(
-            g_graph)
-    t0 = time.perf_counter()
-    trainer.train_iteration(batch)  # warm-up: graph optimisation / XLA compilation
-    first_s = time.perf_counter() - t0
-    times = []
-    for _ in range(iterations):
+    flops = None
+    if not jit_compile:  # XLA clusters hide their ops: count FLOPs without jit
         t0 = time.perf_counter()
-        trainer.train_iteration(batch)
+        graph = tf.function(task.train_iteration).get_concrete_function(batch).graph
+        flops = graph_flops(graph)
+        trace_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    task.iterate(batch)  # warm-up: tracing, graph optimisation / XLA compilation
+    first_s = time.perf_counter() - t0
+    if jit_compile:
+        trace_s = first_s
+    times, faults = [], []
+    for _ in range(iterations):
+        f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        t0 = time.perf_counter()
+        task.iterate(batch)
         times.append(time.perf_counter() - t0)
+        faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
     sec = sorted(times)[len(times) // 2]  # median
     result = {
-        "preset": preset, "overrides": overrides, "batch_size": batch_size,
-        "jit_compile": jit_compile, "precision": precision, "width": cfg.model.width,
+        "model": model, "preset": preset, "overrides": overrides, "batch_size": batch_size,
+        "jit_compile": jit_compile, "precision": precision,
+        "malloc_keep": os.environ.get("MALLOC_MMAP_MAX_") == "0",
         "iterations_timed": iterations, "seconds_per_iteration": round(sec, 3),
         "seconds_all": [round(t, 3) for t in times],
         "examples_per_second": round(batch_size / sec, 3),
         "build_seconds": round(build_s, 1), "trace_seconds": round(trace_s, 1),
         "first_iteration_seconds": round(first_s, 1),
+        "page_faults_per_iteration": int(sorted(faults)[len(faults) // 2]),
         "matmul_gflops_float32": round(mm, 1),
         "matmul_gflops_compute_dtype": round(mm_compute, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "cpu": cpu_name(),
     }
     if flops is not None:
         result["flops_per_iteration"] = flops
@@ -190,8 +218,23 @@ def run_one(preset, overrides, batch_size, iterations, jit_compile, precision) -
     return result
 
 
-def _subprocess(args: list[str]) -> dict:
+def cpu_name() -> str:
+    """The CPU model and its widest vector / matrix extensions (from /proc/cpuinfo)."""
+    try:
+        text = open("/proc/cpuinfo").read()
+    except OSError:
+        return "unknown"
+    name = next((ln.split(":", 1)[1].strip() for ln in text.splitlines()
+                 if ln.startswith("model name")), "unknown")
+    flags_line = next((ln for ln in text.splitlines() if ln.startswith("flags")), "")
+    ext = [e for e in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f" {e}" in flags_line]
+    return f"{name} ({', '.join(ext)})"
+
+
+def _subprocess(args: list[str], keep_memory: bool) -> dict:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    if keep_memory:
+        env.update(KEEP_MEMORY_ENV)
     proc = subprocess.run([sys.executable, "-m", "benchmarks.bench_train_step", *args],
                           capture_output=True, text=True, env=env)
     if proc.returncode != 0:
@@ -199,36 +242,48 @@ def _subprocess(args: list[str]) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def print_table(rows: list[dict]) -> None:
+    """The sweep as Markdown; FLOPs of a jit row come from the non-jit row of its precision."""
+    flops = {r["precision"]: r["flops_per_iteration"] for r in rows
+             if r.get("flops_per_iteration")}
+    print("\n| precision | XLA | glibc keep | s/iteration | examples/s | GFLOP/s | of matmul "
+          "(GFLOP/s) | faults/iteration | peak RSS MB |\n|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        if "error" in r:
+            print(f"| {' '.join(r['args'])} | error: {r['error'].strip().splitlines()[-1][:80]} |")
+            continue
+        f = flops.get(r["precision"])
+        gf = f / r["seconds_per_iteration"] / 1e9 if f else float("nan")
+        print(f"| {r['precision']} | {'on' if r['jit_compile'] else 'off'} | "
+              f"{'yes' if r['malloc_keep'] else 'no'} | {r['seconds_per_iteration']} | "
+              f"{r['examples_per_second']} | {gf:.1f} | {gf / r['matmul_gflops_compute_dtype']:.0%}"
+              f" ({r['matmul_gflops_compute_dtype']}) | {r['page_faults_per_iteration']} | "
+              f"{r['peak_rss_mb']} |")
+    if flops:
+        print(f"\nmodel FLOPs per iteration: {next(iter(flops.values())) / 1e9:.1f} G; CPU: "
+              f"{rows[0].get('cpu', 'unknown')}")
+
+
 def main(argv):
     del argv
     if FLAGS.sweep:
-        base = [f"--preset={FLAGS.preset}", f"--batch_size={FLAGS.batch_size}",
+        base = [f"--model={FLAGS.model}", f"--preset={FLAGS.preset}",
                 f"--iterations={FLAGS.iterations}"] + [f"--override={o}" for o in FLAGS.override]
+        if FLAGS.batch_size:
+            base.append(f"--batch_size={FLAGS.batch_size}")
+        keeps = {"default": [False], "keep": [True], "both": [False, True]}[FLAGS.malloc]
         rows = []
-        for precision in ("float32", "mixed_bfloat16"):
+        for precision in PRECISIONS:
             for jit in (False, True):
-                r = _subprocess(base + [f"--precision={precision}",
-                                        f"--jit_compile={str(jit).lower()}"])
-                rows.append(r)
-                print(json.dumps(r), flush=True)
-        flops = next((r.get("flops_per_iteration") for r in rows
-                      if r.get("flops_per_iteration")), None)
-        print("\n| precision | jit | s/iteration | examples/s | GFLOP/s | of matmul | "
-              "peak RSS MB |\n|---|---|---|---|---|---|---|")
-        for r in rows:
-            if "error" in r:
-                print(f"| {r['args']} | error |")
-                continue
-            gf = flops / r["seconds_per_iteration"] / 1e9 if flops else float("nan")
-            print(f"| {r['precision']} | {r['jit_compile']} | {r['seconds_per_iteration']} | "
-                  f"{r['examples_per_second']} | {gf:.1f} | "
-                  f"{gf / r['matmul_gflops_compute_dtype']:.2f} of "
-                  f"{r['matmul_gflops_compute_dtype']} | {r['peak_rss_mb']} |")
-        if flops:
-            print(f"\nmodel FLOPs per iteration (batch {FLAGS.batch_size}): {flops / 1e9:.1f} G")
+                for keep in keeps:
+                    r = _subprocess(base + [f"--precision={precision}",
+                                            f"--jit_compile={str(jit).lower()}"], keep)
+                    rows.append(r)
+                    print(json.dumps(r), flush=True)
+        print_table(rows)
         return
-    print(json.dumps(run_one(FLAGS.preset, FLAGS.override, FLAGS.batch_size, FLAGS.iterations,
-                             FLAGS.jit_compile, FLAGS.precision)), flush=True)
+    print(json.dumps(run_one(FLAGS.model, FLAGS.preset, FLAGS.override, FLAGS.batch_size,
+                             FLAGS.iterations, FLAGS.jit_compile, FLAGS.precision)), flush=True)
 
 
 if __name__ == "__main__":

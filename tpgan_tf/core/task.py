@@ -147,6 +147,10 @@ class Task(abc.ABC):
         input_context.get_per_replica_batch_size(config.train.batch_size), repeating,
         sharded by input_context.input_pipeline_id when there are several pipelines."""
 
+    def random_batch(self, batch_size: int, seed: int = 0) -> dict:
+        """A batch of the training input with random content (benchmarks, tests)."""
+        raise NotImplementedError(f"{type(self).__name__} gives no random batches")
+
     @abc.abstractmethod
     def train_iteration(self, batch) -> tuple[dict[str, tf.Tensor], dict[str, tf.Tensor]]:
         """One iteration of the model's schedule on one (distributed) batch.

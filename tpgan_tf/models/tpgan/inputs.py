@@ -136,3 +136,21 @@ def eval_dataset(file_pattern: str, batch_size: int, max_examples: int = 0) -> t
     ds = ds.batch(batch_size).map(to_training_batch, num_parallel_calls=tf.data.AUTOTUNE,
                                   deterministic=True)
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def random_examples(n: int, seed: int = 0, num_labels: int = 10) -> dict:
+    """n random examples of the training batch (numpy; images uniform in [0, 1)), for tests
+    and benchmarks that need no records."""
+    import numpy as np
+
+    from tpgan_tf.faces.parts import PARTS
+
+    rng = np.random.default_rng(seed)
+    img = lambda *shape: rng.uniform(0, 1, (n, *shape)).astype(np.float32)  # noqa: E731
+    ex = {"image": img(128, 128, 3), "frontal": img(128, 128, 3),
+          "label": rng.integers(0, num_labels, n).astype(np.int32),
+          "yaw": rng.choice([0, 15, 30, 45, 60], n).astype(np.int32)}
+    for p in PARTS:
+        ex[p.name] = img(p.height, p.width, 3)
+        ex[f"frontal_{p.name}"] = img(p.height, p.width, 3)
+    return ex

@@ -134,6 +134,10 @@ class TpganTask(Task):
                             seed=tc.seed if rt.deterministic else None,
                             input_context=input_context)
 
+    def random_batch(self, batch_size, seed=0):
+        from tpgan_tf.models.tpgan.inputs import random_examples
+        return {k: tf.constant(v) for k, v in random_examples(batch_size, seed).items()}
+
     # ------------------------------------------------------------------ per-replica pieces
     def _generator_inputs(self, batch, z) -> dict:
         inputs = {k: batch[k] for k in G_INPUT_KEYS}
