@@ -102,7 +102,12 @@ def _run(*args: str) -> None:
     """Runs `python -m <args>` and stops the demo if it fails."""
     command = [sys.executable, "-m", *args]
     print("$ " + " ".join(command[1:]), flush=True)
-    subprocess.run(command, check=True)
+    code = subprocess.run(command).returncode
+    if code != 0:  # the step printed its own error; no traceback of ours on top
+        from experiments import common
+
+        common.fail(RuntimeError(f"step `python -m {args[0]}` failed (exit code {code}); "
+                                 f"see its message above"), code)
 
 
 def pick_photos(workdir: str, count: int = 6) -> str:
@@ -175,9 +180,14 @@ def train_and_serve(workdir: str, records: str) -> str:
 
 def main(argv):
     del argv
+    from experiments import common
+
     logging.set_verbosity(logging.WARNING)
-    os.makedirs(FLAGS.workdir, exist_ok=True)
-    records = make_data(FLAGS.workdir, FLAGS.subjects, FLAGS.seed)
+    try:
+        os.makedirs(FLAGS.workdir, exist_ok=True)
+        records = make_data(FLAGS.workdir, FLAGS.subjects, FLAGS.seed)
+    except (*common.USER_ERRORS, OSError) as err:  # bad --subjects, unwritable --workdir
+        common.fail(err)
     show_batch(records, FLAGS.workdir)
     show_models()
     if FLAGS.data_only:

@@ -8,12 +8,15 @@
     # an aligned 128x128 face and its crop landmarks, gRPC (port 8500)
     python -m experiments.serving_client --server=localhost:8500 --api=grpc \
         --signature=serving_default --image=aligned.png --landmarks=aligned.csv --output=out/
+    # a raw photo, its 5 points detected here (MTCNN, the largest usable face) and sent along
+    python -m experiments.serving_client --server=localhost:8501 --api=rest \
+        --signature=frontalize_image --image=photo.jpg --detect --output=out/
 
 Writes `<output>/<image stem>_frontal.png` (and `_aligned.png` for frontalize_image, or
 `_frontal_float.npy` for frontal_float) and prints one line per image.
 
 Requests (built by `rest_request` / `grpc_request`, checked against the exported signatures by
-tests/test_serving_client.py):
+tests/serving/test_client.py):
   REST  POST http://<server>/v1/models/<model_name>[/versions/<v>]:predict with
         {"signature_name": ..., "instances": [{"image_bytes": {"b64": ...}, "landmarks": [[x, y]
         x 5]}, ...]} (or "image": 128 x 128 x 3 nested ints for the aligned signatures).
@@ -57,6 +60,12 @@ def define_flags() -> None:
     flags.DEFINE_multi_string("image", None, "Image file(s); all are sent in one request.")
     flags.DEFINE_string("landmarks", None, "10 numbers x0,y0,...,x4,y4 (one image) or a "
                         "landmark CSV (path,x0,y0,...,x4,y4; paths relative to the CSV).")
+    flags.DEFINE_bool("detect", False, "Detect each photo's face and 5 points here (MTCNN) "
+                      "instead of --landmarks; frontalize_image only.")
+    flags.DEFINE_float("min_confidence", None, "With --detect: lowest MTCNN confidence accepted "
+                       "(default: tpgan_tf.faces.detection.MIN_CONFIDENCE).")
+    flags.DEFINE_float("min_eye_distance", None, "With --detect: smallest eye distance accepted, "
+                       "pixels (default: tpgan_tf.faces.detection.MIN_EYE_DISTANCE).")
     flags.DEFINE_string("output", ".", "Directory for the results.")
     flags.DEFINE_float("timeout", 60.0, "Request timeout in seconds.")
 
@@ -130,6 +139,8 @@ def instance_inputs(signature: str, image_path: str, landmarks: np.ndarray) -> d
         raise ValueError(f"{image_path}: landmarks must be 5 finite (x, y) pairs, got "
                          f"{points.tolist()}")
     if "image_bytes" in SIGNATURES[signature]:
+        if not os.path.isfile(image_path):
+            raise FileNotFoundError(f"{image_path}: no such image file")
         with open(image_path, "rb") as f:
             return {"image_bytes": f.read(), "landmarks": points}
     image = read_image_rgb(image_path)
@@ -137,6 +148,32 @@ def instance_inputs(signature: str, image_path: str, landmarks: np.ndarray) -> d
         raise ValueError(f"{image_path}: signature {signature} needs an aligned 128x128 face, "
                          f"got {image.shape[1]}x{image.shape[0]}; use frontalize_image for photos")
     return {"image": image, "landmarks": points}
+
+
+def detected_instances(image_paths: list[str], min_confidence: float | None = None,
+                       min_eye_distance: float | None = None) -> list[dict]:
+    """`frontalize_image` instances {"image_bytes", "landmarks" float32 [5, 2]} of raw photos:
+    the largest usable face detected here (the rules of `frontalize --detect`). The bytes are
+    the file's, or PNG if its EXIF orientation turns it (see frontalize.photo_bytes_and_image).
+    FileNotFoundError / ValueError name a photo that is missing, unreadable or faceless."""
+    from experiments.frontalize import landmark_source, photo_bytes_and_image
+
+    landmarks_of = landmark_source(None, True, min_confidence=min_confidence,
+                                   min_eye_distance=min_eye_distance)
+    out = []
+    for path in image_paths:
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"{path}: no such image file")
+        with open(path, "rb") as f:
+            data, image = photo_bytes_and_image(f.read())
+        if image is None:
+            raise ValueError(f"{path}: not a readable image")
+        points, reason = landmarks_of(path, image)
+        if points is None:
+            raise ValueError(f"{path}: --detect found no usable face ({reason}); give its "
+                             f"landmarks with --landmarks instead")
+        out.append({"image_bytes": data, "landmarks": np.asarray(points, np.float32)})
+    return out
 
 
 # ---------------------------------------------------------------- REST
@@ -282,12 +319,34 @@ def save_outputs(result: dict, output_dir: str, stem: str) -> list[str]:
     return written
 
 
-def run(server: str, api: str, model_name: str, signature: str, image_paths: list[str],
-        landmarks_spec: str, output_dir: str, version: int | None = None,
-        timeout: float = 60.0) -> list[list[str]]:
-    """One request for all images; returns the written paths per image."""
+def request_instances(signature: str, image_paths: list[str], landmarks_spec: str | None,
+                      detect: bool = False, min_confidence: float | None = None,
+                      min_eye_distance: float | None = None) -> list[dict]:
+    """The request instances of the images, landmarks from `landmarks_spec` or detected."""
+    if bool(landmarks_spec) == bool(detect):
+        raise ValueError("give exactly one of --landmarks (10 numbers or a CSV) and --detect")
+    if detect:
+        if "image_bytes" not in SIGNATURES.get(signature, {}):
+            raise ValueError(f"--detect needs --signature=frontalize_image (raw photos), got "
+                             f"{signature!r}")
+        return detected_instances(image_paths, min_confidence, min_eye_distance)
     points = landmarks_for(landmarks_spec, image_paths)
-    instances = [instance_inputs(signature, p, lm) for p, lm in zip(image_paths, points)]
+    return [instance_inputs(signature, p, lm) for p, lm in zip(image_paths, points)]
+
+
+def run(server: str, api: str, model_name: str, signature: str, image_paths: list[str],
+        landmarks_spec: str | None, output_dir: str, version: int | None = None,
+        timeout: float = 60.0, *, detect: bool = False, min_confidence: float | None = None,
+        min_eye_distance: float | None = None, on_request=None) -> list[list[str]]:
+    """One request for all images; returns the written paths per image.
+
+    landmarks_spec: see `landmarks_for`; or None with detect=True (landmarks detected here).
+    on_request: called with the instances before they are sent (the CLI prints the points).
+    """
+    instances = request_instances(signature, image_paths, landmarks_spec, detect,
+                                  min_confidence, min_eye_distance)
+    if on_request is not None:
+        on_request(instances)
     if api == "rest":
         body = rest_predict(server, model_name, rest_request(signature, instances), version,
                             timeout)
@@ -305,16 +364,28 @@ def run(server: str, api: str, model_name: str, signature: str, image_paths: lis
     return written
 
 
+def _print_detected(image_paths: list[str]):
+    """on_request callback of --detect: one line per photo with the points sent."""
+    def show(instances):
+        for path, inst in zip(image_paths, instances):
+            numbers = ",".join(f"{v:.2f}" for v in np.asarray(inst["landmarks"]).ravel())
+            print(f"{path}: detected landmarks {numbers}")
+    return show
+
+
 def main(argv):
     del argv
-    if not FLAGS.image:
-        raise app.UsageError("--image is required")
-    if not FLAGS.landmarks:
-        raise app.UsageError("--landmarks is required (10 numbers or a CSV)")
     try:
+        if not FLAGS.image:
+            raise ValueError("--image is required")
+        if not FLAGS.landmarks and not FLAGS.detect:
+            raise ValueError("--landmarks (10 numbers or a CSV) or --detect is required")
         written = run(FLAGS.server, FLAGS.api, FLAGS.model_name, FLAGS.signature, FLAGS.image,
-                      FLAGS.landmarks, FLAGS.output, FLAGS.model_version, FLAGS.timeout)
-    except (ValueError, FileNotFoundError, RuntimeError) as err:
+                      FLAGS.landmarks, FLAGS.output, FLAGS.model_version, FLAGS.timeout,
+                      detect=FLAGS.detect, min_confidence=FLAGS.min_confidence,
+                      min_eye_distance=FLAGS.min_eye_distance,
+                      on_request=_print_detected(FLAGS.image) if FLAGS.detect else None)
+    except (ValueError, FileNotFoundError, RuntimeError, ImportError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     for image, paths in zip(FLAGS.image, written):

@@ -13,7 +13,7 @@ def main(argv: Sequence[str]) -> None:
 
     f = flags.FLAGS
     if len(argv) > 1:
-        raise SystemExit(f"data_prep.synthetic: unexpected arguments: {' '.join(argv[1:])}")
+        raise SystemExit(f"error: unexpected arguments: {' '.join(argv[1:])}")
     try:
         illuminations = [int(i) for i in f.illuminations]
         summary = generate(
@@ -21,7 +21,9 @@ def main(argv: Sequence[str]) -> None:
             image_size=(f.image_width, f.image_height), seed=f.seed, workers=f.workers,
             cameras=f.cameras or None)
     except (ValueError, KeyError) as err:
-        raise SystemExit(f"data_prep.synthetic: {err.args[0] if err.args else err}") from None
+        raise SystemExit(f"error: {err.args[0] if err.args else err}") from None
+    except OSError as err:  # e.g. an output_dir that cannot be created (names the path)
+        raise SystemExit(f"error: {err}") from None
     print(f"wrote {summary['images']} images ({summary['subjects']} subjects x "
           f"{summary['sessions']} sessions x {summary['cameras']} cameras x "
           f"{len(summary['illuminations'])} illuminations) to {summary['output_dir']} in "
