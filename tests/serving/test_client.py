@@ -1,6 +1,7 @@
-"""experiments/serving_client.py: the REST and gRPC requests it builds match the exported
-signatures, and it works end to end against local stand-ins of TF Serving (127.0.0.1 only)
-that answer with the SavedModel run in this process."""
+"""The TF Serving client (experiments/serving_client.py): the REST and gRPC requests it builds
+match the exported signatures, and it works end to end against local stand-ins of TF Serving
+(127.0.0.1 only) that answer with the SavedModel run in this process (tests/conftest.py:
+`tiny_export`, `tiny_saved_model`)."""
 from __future__ import annotations
 
 import base64
@@ -14,18 +15,20 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from data_prep import alignment as al
-from data_prep.landmarks import write_landmark_csv
 from experiments import serving_client as sc
-from tests.test_export import decode_png, photo, png_bytes, shared_export, shared_saved_model
+from tests.conftest import decode_png, photo, png_bytes
+from tpgan_tf.faces import alignment as al
+from tpgan_tf.faces.landmarks import write_landmark_csv
 
 
-def signature_defs() -> dict:
-    """{signature: {"inputs"/"outputs": {name: (dtype name, shape with -1 for None)}}}."""
+@pytest.fixture(scope="module")
+def defs(tiny_export) -> dict:
+    """{signature: {"inputs"/"outputs": {name: (dtype name, shape with -1 for None)}}} of the
+    shared export."""
     from tensorflow.core.protobuf import saved_model_pb2
 
     model = saved_model_pb2.SavedModel()
-    with open(os.path.join(shared_export(), "saved_model.pb"), "rb") as f:
+    with open(os.path.join(tiny_export, "saved_model.pb"), "rb") as f:
         model.ParseFromString(f.read())
     out = {}
     for name, sig in model.meta_graphs[0].signature_def.items():
@@ -62,8 +65,7 @@ def _shape_fits(shape, expected):
     return len(shape) == len(expected) and all(e in (-1, s) for s, e in zip(shape, expected))
 
 
-def test_client_table_matches_the_export():
-    defs = signature_defs()
+def test_client_table_matches_the_export(defs):
     for name, inputs in sc.SIGNATURES.items():
         assert set(inputs) == set(defs[name]["inputs"]), name
         for key, (dtype, shape) in inputs.items():
@@ -94,8 +96,7 @@ def test_landmark_arguments(files, tmp_path):
         sc.instance_inputs("frontalize_image", files["photos"][0], np.full((5, 2), np.nan))
 
 
-def test_rest_request_matches_signatures(files):
-    defs = signature_defs()
+def test_rest_request_matches_signatures(files, defs):
     points = sc.landmarks_for(files["csv"], files["photos"])
     instances = [sc.instance_inputs("frontalize_image", p, lm)
                  for p, lm in zip(files["photos"], points)]
@@ -121,8 +122,7 @@ def test_rest_request_matches_signatures(files):
     assert sc.rest_url("http://h:1/", "m", 3) == "http://h:1/v1/models/m/versions/3:predict"
 
 
-def test_grpc_request_matches_signatures(files):
-    defs = signature_defs()
+def test_grpc_request_matches_signatures(files, defs):
     points = sc.landmarks_for(files["csv"], files["photos"])
     instances = [sc.instance_inputs("frontalize_image", p, lm)
                  for p, lm in zip(files["photos"], points)]
@@ -163,9 +163,9 @@ def test_parse_rest_response_by_hand():
 
 # ---------------------------------------------------------------- local stand-ins of TF Serving
 
-def _run_signature(name: str, inputs: dict) -> dict:
-    """Runs an exported signature; numpy in, numpy out."""
-    fn = shared_saved_model().signatures[name]
+def _run_signature(model, name: str, inputs: dict) -> dict:
+    """Runs an exported signature of the loaded SavedModel `model`; numpy in, numpy out."""
+    fn = model.signatures[name]
     return {k: v.numpy() for k, v in fn(**{k: tf.constant(v) for k, v in inputs.items()}).items()}
 
 
@@ -190,14 +190,14 @@ def _rest_value(name: str, value):
     return value.tolist()
 
 
-def _start_rest_server(defs):
+def _start_rest_server(model, defs):
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_POST(self):  # noqa: N802 (http.server's name)
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             assert self.path == "/v1/models/tpgan:predict", self.path
             try:
                 name = body.get("signature_name", "serving_default")
-                outputs = _run_signature(name, _rest_inputs(body, defs))
+                outputs = _run_signature(model, name, _rest_inputs(body, defs))
                 batch = len(next(iter(outputs.values())))
                 if len(outputs) == 1:
                     ((key, value),) = outputs.items()
@@ -223,10 +223,10 @@ def _start_rest_server(defs):
     return server
 
 
-def _check_written(files, written, signature):
+def _check_written(model, files, written, signature):
     """Compares the client's files with the signature run directly."""
     if signature == "frontalize_image":
-        direct = _run_signature("frontalize_image", {
+        direct = _run_signature(model, "frontalize_image", {
             "image_bytes": np.array([open(p, "rb").read() for p in files["photos"]], object),
             "landmarks": np.stack(files["points"]).astype(np.float32)})
         for i, paths in enumerate(written):
@@ -235,7 +235,7 @@ def _check_written(files, written, signature):
             frontal = [p for p in paths if p.endswith("_frontal.png")][0]
             assert open(frontal, "rb").read() == direct["frontal_png_bytes"][i]
     else:
-        direct = _run_signature("serving_default", {
+        direct = _run_signature(model, "serving_default", {
             "image": files["aligned_image"][None],
             "landmarks": files["aligned_points"][None].astype(np.float32)})
         (paths,) = written
@@ -243,24 +243,23 @@ def _check_written(files, written, signature):
                                       direct["frontal"][0])
 
 
-def _run_both_signatures(address, api, files, tmp_path):
+def _run_both_signatures(model, address, api, files, tmp_path):
     """The client against a running server: frontalize_image on the photos, serving_default on
     the aligned face; checks what it wrote."""
     written = sc.run(address, api, "tpgan", "frontalize_image", files["photos"], files["csv"],
                      str(tmp_path / "a"), timeout=120)
-    _check_written(files, written, "frontalize_image")
+    _check_written(model, files, written, "frontalize_image")
     numbers = ",".join(str(float(v)) for v in files["aligned_points"].ravel())
     written = sc.run(address, api, "tpgan", "serving_default", [files["aligned"]], numbers,
                      str(tmp_path / "b"), timeout=120)
-    _check_written(files, written, "serving_default")
+    _check_written(model, files, written, "serving_default")
 
 
-def test_rest_end_to_end(files, tmp_path):
-    defs = signature_defs()
-    server = _start_rest_server(defs)
+def test_rest_end_to_end(files, tmp_path, defs, tiny_saved_model):
+    server = _start_rest_server(tiny_saved_model, defs)
     address = f"127.0.0.1:{server.server_address[1]}"
     try:
-        _run_both_signatures(address, "rest", files, tmp_path)
+        _run_both_signatures(tiny_saved_model, address, "rest", files, tmp_path)
         bad = ",".join(str(float(v) + 300) for v in files["aligned_points"].ravel())
         with pytest.raises(RuntimeError, match="(?s)HTTP 400.*inside the 128 x 128"):
             sc.run(address, "rest", "tpgan", "serving_default", [files["aligned"]], bad,
@@ -270,7 +269,7 @@ def test_rest_end_to_end(files, tmp_path):
         server.server_close()
 
 
-def test_grpc_end_to_end(files, tmp_path):
+def test_grpc_end_to_end(files, tmp_path, tiny_saved_model):
     import grpc
     from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
@@ -278,7 +277,8 @@ def test_grpc_end_to_end(files, tmp_path):
         def Predict(self, request, context):  # noqa: N802 (the gRPC method name)
             inputs = {k: tf.make_ndarray(v) for k, v in request.inputs.items()}
             try:
-                outputs = _run_signature(request.model_spec.signature_name, inputs)
+                outputs = _run_signature(tiny_saved_model, request.model_spec.signature_name,
+                                         inputs)
             except tf.errors.InvalidArgumentError as err:
                 context.abort(grpc.StatusCode.INVALID_ARGUMENT, err.message)
             response = predict_pb2.PredictResponse()
@@ -293,7 +293,7 @@ def test_grpc_end_to_end(files, tmp_path):
     server.start()
     try:
         address = f"127.0.0.1:{port}"
-        _run_both_signatures(address, "grpc", files, tmp_path)
+        _run_both_signatures(tiny_saved_model, address, "grpc", files, tmp_path)
         with pytest.raises(RuntimeError, match="(?s)INVALID_ARGUMENT.*lies outside its image"):
             bad = ",".join("5000" for _ in range(10))
             sc.run(address, "grpc", "tpgan", "frontalize_image", files["photos"][:1], bad,

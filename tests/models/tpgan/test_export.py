@@ -1,97 +1,28 @@
-"""SavedModel export (tpgan_tf/export.py): TF Serving's loader, signatures, mirror contract, errors.
+"""TP-GAN's SavedModel (TpganTask.serving_endpoints through tpgan_tf/serving/export.py): its
+signatures, TF Serving's session loader in a fresh process, the mirror contract.
 
-Building and exporting even the tiny G takes about a minute each on 2 shared cores (Keras
-traces ~1000 layer calls), so one tiny model and one export are made per test session by
-`shared_tiny` / `shared_export` and reused by test_inference, test_serving_client and
-test_frontalize.
+One tiny model and one export are made per test session (tests/conftest.py: `tiny_tpgan`,
+`tiny_export`) and shared with the frontalizer, serving-client and frontalize tests.
 """
 from __future__ import annotations
 
-import atexit
-import dataclasses
-import functools
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import textwrap
 
 import cv2
 import numpy as np
-import pytest
 import tensorflow as tf
 
-from data_prep import alignment as al
-from data_prep import patches as pt
-from data_prep import synthetic as sy
-from data_prep.landmarks import to_index_points
-from tpgan_tf import export as ex
-from tpgan_tf import inference as inf
-
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-# ---------------------------------------------------------------- shared fixtures
-
-@dataclasses.dataclass
-class Tiny:
-    generator: object
-    config: object
-    frontalizer: inf.Frontalizer
-    workdir: str
-
-
-@functools.lru_cache(maxsize=None)
-def shared_tiny() -> Tiny:
-    """A randomly initialised `tiny` G (seeded) and its Frontalizer, built once."""
-    import keras
-
-    keras.utils.set_random_seed(2017)
-    generator, config, _ = inf.load_generator(config="tiny")
-    workdir = tempfile.mkdtemp(prefix="tpgan_export_test_")
-    atexit.register(shutil.rmtree, workdir, True)
-    return Tiny(generator, config, inf.Frontalizer(generator), workdir)
-
-
-@functools.lru_cache(maxsize=None)
-def shared_export() -> str:
-    """The tiny model exported once: `<workdir>/export/tpgan/1`."""
-    tiny = shared_tiny()
-    return ex.export_for_serving(tiny.frontalizer, os.path.join(tiny.workdir, "export"),
-                                 config=tiny.config)
-
-
-@functools.lru_cache(maxsize=None)
-def shared_saved_model():
-    """tf.saved_model.load of the shared export (kept alive for the session)."""
-    return tf.saved_model.load(shared_export())
-
-
-def photo(subject: int, yaw: float, size=(320, 240)):
-    """A synthetic raw photo (uint8 RGB) and its exact landmarks (0-based, float64)."""
-    return sy.render_view(sy.identity_for(11, subject), yaw, image_size=size)
-
-
-def png_bytes(image_rgb) -> bytes:
-    return cv2.imencode(".png", np.ascontiguousarray(image_rgb[:, :, ::-1]))[1].tobytes()
-
-
-def decode_png(data: bytes) -> np.ndarray:
-    return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)[:, :, ::-1]
-
-
-@functools.lru_cache(maxsize=None)
-def sample_faces():
-    """Aligned faces: A (looks right), A' (its exact mirror), B (looks left), C (frontal)."""
-    a = al.align_face(*photo(1, 30))
-    b = al.align_face(*photo(2, -45))
-    c = al.align_face(*photo(3, 0))
-    a_mirror = pt.mirror_landmarks(a.landmarks)
-    images = np.stack([a.image, a.image[:, ::-1], b.image, c.image])
-    points = np.stack([a.landmarks, a_mirror, b.landmarks, c.landmarks]).astype(np.float32)
-    return images, points
+from tests.conftest import assert_uint8_close, decode_png, photo, png_bytes
+from tpgan_tf.faces import alignment as al
+from tpgan_tf.faces import landmarks_tf
+from tpgan_tf.faces import parts as pt
+from tpgan_tf.faces.landmarks import mirror_landmarks, to_index_points
+from tpgan_tf.models.tpgan.frontalizer import to_uint8
+from tpgan_tf.serving import export as ex
 
 
 def keras_reference(generator, images, points) -> np.ndarray:
@@ -113,18 +44,12 @@ def keras_reference(generator, images, points) -> np.ndarray:
     return np.stack([o[:, ::-1] if f else o for o, f in zip(out, flipped)])
 
 
-def assert_uint8_close(a, b):
-    """uint8 pictures equal up to one grey level on fewer than 0.1 % of the values."""
-    diff = np.abs(np.asarray(a, np.int32) - np.asarray(b, np.int32))
-    assert diff.max() <= 1 and (diff > 0).mean() < 1e-3, (int(diff.max()), int((diff > 0).sum()))
-
-
 # ---------------------------------------------------------------- tests
 
-def test_layout_and_signature_defs():
+def test_layout_and_signature_defs(tiny_export):
     from tensorflow.core.protobuf import saved_model_pb2
 
-    path = shared_export()
+    path = tiny_export
     assert path.endswith(os.path.join("export", "tpgan", "1"))
     model = saved_model_pb2.SavedModel()
     with open(os.path.join(path, "saved_model.pb"), "rb") as f:
@@ -151,6 +76,9 @@ def test_layout_and_signature_defs():
     info = json.load(open(os.path.join(path, "assets.extra", ex.INFO_FILENAME)))
     assert info["bn_mode"] == "batch_stats" and info["output_range"] == "minmax"
     assert info["nose_offset"] == 20 and info["config"]["name"] == "tiny"
+    assert info["model"] == "tpgan" and info["config"]["task"] == "tpgan"
+    assert info["signatures"] == ["serving_default", "frontalize_image", "frontal_float"]
+    assert ex.read_export_info(path) == info
     assert not [d for d in os.listdir(os.path.dirname(path)) if ".tmp-" in d]
 
 
@@ -210,12 +138,13 @@ _SESSION_SCRIPT = textwrap.dedent("""
 """)
 
 
-def test_tf_serving_session_loader_in_a_fresh_process(tmp_path):
+def test_tf_serving_session_loader_in_a_fresh_process(tmp_path, tiny_tpgan, tiny_export,
+                                                      sample_faces):
     """TF Serving's loader (a TF1 Session + loader.load) in a process that imports only
     TensorFlow; every signature equals the Keras model / the Python inference path."""
-    tiny = shared_tiny()
-    export_dir = shared_export()
-    images, points = sample_faces()
+    tiny = tiny_tpgan
+    export_dir = tiny_export
+    images, points = sample_faces
     raw_a, lm_a = photo(1, 30, size=(640, 480))  # shrunk by the alignment (s < 1)
     raw_b, lm_b = photo(2, -30, size=(200, 150))  # enlarged (s > 1), sent as JPEG
     photos = [png_bytes(raw_a), cv2.imencode(".jpg", raw_b[:, :, ::-1])[1].tobytes()]
@@ -247,7 +176,7 @@ def test_tf_serving_session_loader_in_a_fresh_process(tmp_path):
     # comes out one grey level apart (measured: 2 of 196,608 values).
     session_frontal = out["serving_default/frontal"]
     assert_uint8_close(session_frontal, tiny.frontalizer.frontalize(images, points))
-    assert_uint8_close(session_frontal, inf.to_uint8(tf.constant(reference)).numpy())
+    assert_uint8_close(session_frontal, to_uint8(tf.constant(reference)).numpy())
     # frontalize_image: the same PNGs as the Python path (up to the rounding flips above), and
     # its aligned crop is spec 1.2's.
     python = tiny.frontalizer.frontalize_photos(photos, photo_points)
@@ -259,7 +188,7 @@ def test_tf_serving_session_loader_in_a_fresh_process(tmp_path):
     np.testing.assert_allclose(out["frontalize_image/aligned_landmarks"][0], ref_a.landmarks,
                                atol=1e-3)
     aligned_a = decode_png(out["frontalize_image/aligned_png_bytes"][0]).astype(int)
-    assert np.abs(aligned_a - ref_a.image).mean() < 1.0  # see test_inference: ~0.44
+    assert np.abs(aligned_a - ref_a.image).mean() < 1.0  # see faces/test_alignment_tf: ~0.44
 
     errors = report["errors"]
     assert "InvalidArgumentError" in errors["outside"] and "inside the 128 x 128" in errors[
@@ -271,7 +200,7 @@ def test_tf_serving_session_loader_in_a_fresh_process(tmp_path):
     assert "lies outside its image" in errors["photo_outside"]
 
 
-def test_mirror_contract():
+def test_mirror_contract(tiny_tpgan, sample_faces):
     """A face and its mirror image.
 
     serving_default: the mirrored face A' is flipped back inside the graph, so G sees exactly
@@ -283,8 +212,8 @@ def test_mirror_contract():
     images up to the one-column offset of the crop centre (x = 64 of 0..127), and the mirrored
     photo is processed as a face looking left.
     """
-    tiny = shared_tiny()
-    images, points = sample_faces()
+    tiny = tiny_tpgan
+    images, points = sample_faces
     out = tiny.frontalizer.frontalize_float(images[:2], points[:2]).astype(np.float64)
     to_mirror = np.abs(out[1] - out[0][:, ::-1]).mean()
     to_same = np.abs(out[1] - out[0]).mean()
@@ -292,7 +221,7 @@ def test_mirror_contract():
 
     raw, lm = photo(4, 35, size=(320, 240))
     mirrored_raw = raw[:, ::-1]
-    mirrored_lm = pt.mirror_landmarks(lm, width=raw.shape[1])
+    mirrored_lm = mirror_landmarks(lm, raw.shape[1])
     res = tiny.frontalizer.frontalize_photos([png_bytes(raw), png_bytes(mirrored_raw)],
                                              np.stack([lm, mirrored_lm]))
     a, b = (decode_png(x).astype(int) for x in res["aligned_png_bytes"])
@@ -301,50 +230,5 @@ def test_mirror_contract():
     crop_pts = res["aligned_landmarks"]
     np.testing.assert_allclose(crop_pts[1][[1, 0, 2, 4, 3], 0], 128 - crop_pts[0][:, 0],
                                atol=1e-3)
-    flags = inf.faces_left(tf.constant(crop_pts)).numpy()
+    flags = landmarks_tf.faces_left(tf.constant(crop_pts)).numpy()
     np.testing.assert_array_equal(flags, [False, True])
-
-
-def test_bad_requests_in_python_inference():
-    tiny = shared_tiny()
-    images, points = sample_faces()
-    with pytest.raises(tf.errors.InvalidArgumentError, match="inside the 128 x 128"):
-        tiny.frontalizer.frontalize(images[:1], points[:1] + np.float32([130, 0]))
-    with pytest.raises(tf.errors.InvalidArgumentError, match="must be finite"):
-        tiny.frontalizer.frontalize(images[:1], points[:1] * np.float32(np.inf))
-    with pytest.raises(ValueError, match="128, 128, 3"):
-        tiny.frontalizer.frontalize(images[:1, :64], points[:1])
-    with pytest.raises(ValueError, match="uint8"):
-        tiny.frontalizer.frontalize(images[:1].astype(np.float32), points[:1])
-
-
-def test_batch_statistics_effect():
-    """bn_mode=batch_stats: a batch of identical faces has the statistics of one face, so its
-    frontal equals the single face's; a batch of different faces changes it."""
-    tiny = shared_tiny()
-    images, points = sample_faces()
-    alone = tiny.frontalizer.frontalize_float(images[:1], points[:1])
-    copies = tiny.frontalizer.frontalize_float(np.repeat(images[:1], 3, 0),
-                                               np.repeat(points[:1], 3, 0))
-    assert np.abs(copies - alone).max() < 1e-4
-    effect = ex.bn_batch_effect(tiny.frontalizer, images, points)
-    assert effect["batch"] == 4 and effect["mean_abs_float"] > 1e-4
-    assert effect["max_abs_float"] >= effect["mean_abs_float"]
-
-
-def test_versions(tmp_path):
-    base = tmp_path / "tpgan"
-    assert ex.next_version(str(base)) == 1
-    for name in ("1", "7", "tmp", "3.tmp-5"):
-        (base / name).mkdir(parents=True)
-    (base / "12").write_text("a file, not a version")
-    assert ex.existing_versions(str(base)) == [1, 7] and ex.next_version(str(base)) == 8
-    with pytest.raises(FileNotFoundError, match="no saved_model.pb"):
-        ex.latest_version_dir(str(base))
-    (base / "7" / "saved_model.pb").write_bytes(b"")
-    assert ex.latest_version_dir(str(base)) == str(base / "7")
-    assert ex.latest_version_dir(str(base / "7")) == str(base / "7")
-    with pytest.raises(FileExistsError, match="already exists"):
-        ex.export_for_serving(None, str(tmp_path), "tpgan", version=7)
-    with pytest.raises(ValueError, match="plain directory name"):
-        ex.export_for_serving(None, str(tmp_path), "a/b")
