@@ -22,8 +22,9 @@ test: venv
 test-all: venv
 	$(PY) -m pytest -q -m ''
 
+# MODELS=tpgan,drgan (a comma-separated subset; default: every model)
 demo: venv
-	$(PY) -m experiments.run_demo --workdir=runs/demo
+	$(PY) -m experiments.run_demo --workdir=runs/demo $(if $(MODELS),--models=$(MODELS))
 
 clean-venv:
 	rm -rf $(VENV)

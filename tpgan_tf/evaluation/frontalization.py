@@ -175,7 +175,7 @@ def summarise(data: EvalData, method: str, method_label: str) -> dict:
                         for m, v in by_method.items()}
         poses[str(pose)] = entry
     return {
-        "method": method, "method_label": method_label,
+        "kind": "frontalization", "method": method, "method_label": method_label,
         "protocol": {
             "split": "test",
             "gallery_rule": "one frontal (camera 05_1) per test subject: lowest session, then "

@@ -127,6 +127,7 @@ def evaluate(task, data_dir: str, output_dir: str, *, lightcnn_weights: str | No
                         max_examples=max_examples, sheet_rows=sheet_rows, progress=progress)
     bar.close()
     results = fr.summarise(data, METHOD, METHOD_LABEL)
+    results["paper_rows"], results["paper_note"] = PAPER_SETTING2, PAPER_NOTE
     results["run"] = {"data": pattern, **(run_info or {}), "config": cfg.name,
                       "generator_width": cfg.model.width, "bn_mode": cfg.model.bn_mode,
                       "lightcnn_weights": lightcnn_weights,

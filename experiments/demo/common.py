@@ -1,0 +1,77 @@
+"""What every demo stage shares: its context, step titles, and running the project's scripts
+as a user would (`python -m ...`), stopping the demo with one error line if one fails."""
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+import time
+
+
+@dataclasses.dataclass
+class DemoContext:
+    """Paths and settings of one `make demo` run.
+
+    workdir/multipie       synthetic faces in the raw Multi-PIE layout (TP-GAN, DR-GAN)
+    workdir/records/pairs  (profile, frontal) pair records (TP-GAN; DR-GAN's TP-GAN protocol)
+    workdir/lightcnn.h5    the identity network trained on the pair records
+    workdir/<model>/...    each model's records, run, export and results
+    """
+
+    workdir: str
+    subjects: int = 24
+    seed: int = 0
+    lightcnn_steps: int = 200
+    iterations: dict = dataclasses.field(default_factory=dict)  # model -> override
+    timings: dict = dataclasses.field(default_factory=dict)  # stage -> seconds
+
+    @property
+    def multipie(self) -> str:
+        return os.path.join(self.workdir, "multipie")
+
+    @property
+    def pair_records(self) -> str:
+        return os.path.join(self.workdir, "records", "pairs")
+
+    @property
+    def lightcnn(self) -> str:
+        return os.path.join(self.workdir, "lightcnn.h5")
+
+    @property
+    def test_subjects_from(self) -> int:
+        """The last quarter of the synthetic identities is the test split."""
+        return self.subjects - max(1, self.subjects // 4) + 1
+
+    def model_dir(self, model: str, *parts: str) -> str:
+        return os.path.join(self.workdir, model, *parts)
+
+
+def step(title: str) -> None:
+    print(f"\n== {title}", flush=True)
+
+
+def run_script(*args: str) -> None:
+    """Runs `python -m <args>`; a failure stops the demo with one `error:` line (the step
+    printed its own message above)."""
+    command = [sys.executable, "-m", *args]
+    print("$ " + " ".join(command[1:]), flush=True)
+    code = subprocess.run(command).returncode
+    if code != 0:
+        from experiments import common
+
+        common.fail(RuntimeError(f"step `python -m {args[0]}` failed (exit code {code}); "
+                                 f"see its message above"), code)
+
+
+class timed:
+    """Context manager recording a stage's wall time in ctx.timings."""
+
+    def __init__(self, ctx: DemoContext, name: str):
+        self.ctx, self.name = ctx, name
+
+    def __enter__(self):
+        self.t0 = time.perf_counter()
+
+    def __exit__(self, *exc):
+        self.ctx.timings[self.name] = round(time.perf_counter() - self.t0, 1)
