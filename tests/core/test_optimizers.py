@@ -1,10 +1,11 @@
-"""FusedAdam = keras.optimizers.Adam (= TF1 AdamOptimizer, spec 5), one fused op per variable."""
+"""FusedAdam (tpgan_tf/core/optimizers.py) = keras.optimizers.Adam (= TF1 AdamOptimizer, spec 5),
+one fused op per variable; the loss-scaling helpers."""
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from tpgan_tf.fused_adam import FusedAdam
+from tpgan_tf.core.optimizers import FusedAdam
 
 
 def _run(opt_cls, steps=5, in_function=False):
@@ -48,3 +49,24 @@ def test_fused_adam_first_step_by_hand():
 def test_fused_adam_refuses_amsgrad():
     with pytest.raises(ValueError, match="amsgrad"):
         FusedAdam(amsgrad=True)
+
+
+def test_adam_factory_and_loss_scaling_by_policy():
+    from tpgan_tf.core import distribution, optimizers
+
+    opt = optimizers.adam(1e-3, 0.5, name="g_optim")
+    assert isinstance(opt, FusedAdam) and opt.name == "g_optim"
+    assert (opt.beta_1, opt.beta_2, opt.epsilon) == (0.5, 0.999, 1e-8)  # TF1 defaults
+    assert float(optimizers.scale_loss(opt, tf.constant(2.0))) == 2.0
+    try:
+        distribution.set_precision("mixed_float16")  # float16 gradients need loss scaling
+        scaled = optimizers.adam(1e-3, 0.5, name="d_optim")
+        assert isinstance(scaled, keras.optimizers.LossScaleOptimizer)
+        assert isinstance(scaled.inner_optimizer, FusedAdam)
+        assert float(optimizers.scale_loss(scaled, tf.constant(2.0))) == 2.0 * scaled.initial_scale
+        distribution.set_precision("mixed_bfloat16")  # bfloat16 has float32's range: none
+        assert isinstance(optimizers.adam(1e-3, 0.5), FusedAdam)
+    finally:
+        distribution.set_precision("float32")
+    with pytest.raises(ValueError, match="unknown mixed precision policy 'float64'"):
+        distribution.set_precision("float64")
