@@ -237,6 +237,11 @@ class Task(abc.ABC):
         "serving_default" first. options: the values of command_flags("export")."""
         raise NotImplementedError(f"{type(self).__name__} has no serving signatures")
 
+    def serving_examples(self, batch_size: int, seed: int = 0) -> dict[str, dict]:
+        """{signature: {input name: numpy array of batch_size instances}}: valid requests for
+        every signature (benchmarks and export tests)."""
+        raise NotImplementedError(f"{type(self).__name__} gives no serving examples")
+
     def evaluate(self, data_dir: str | None, output_dir: str, **options) -> tuple[dict, str]:
         """Runs the model's evaluation protocol on a task built for inference (restored);
         options are the values of command_flags("evaluate") and the common evaluation flags.

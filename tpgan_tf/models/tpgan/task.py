@@ -315,6 +315,22 @@ class TpganTask(Task):
         return (markdown_table(*fr.rank1_table([results])) + f"\n{results['probes']} probes, "
                 f"{results['subjects']} gallery subjects, {results['seconds']} s")
 
+    def serving_examples(self, batch_size, seed=0):
+        """Random faces with the template landmarks (spec 1.2) in crop coordinates, and the
+        same faces as PNG photos for frontalize_image."""
+        import cv2
+        import numpy as np
+
+        from tpgan_tf.faces.alignment import template_landmarks
+
+        rng = np.random.default_rng(seed)
+        images = rng.integers(0, 256, (batch_size, 128, 128, 3), dtype=np.uint8)
+        points = np.repeat(template_landmarks()[None].astype(np.float32), batch_size, axis=0)
+        photos = np.array([cv2.imencode(".png", im)[1].tobytes() for im in images], dtype=object)
+        aligned = {"image": images, "landmarks": points}
+        return {"serving_default": aligned, "frontal_float": aligned,
+                "frontalize_image": {"image_bytes": photos, "landmarks": points}}
+
     def evaluate(self, data_dir, output_dir, **options):
         from tpgan_tf.models.tpgan.evaluation import evaluate
         return evaluate(self, data_dir, output_dir, **options)
