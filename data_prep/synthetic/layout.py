@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from data_prep import cameras as cams
-from data_prep.landmarks import CSV_HEADER
+from tpgan_tf.faces.landmarks import CSV_HEADER
 from data_prep.multipie import ImageKey
 from data_prep.synthetic.constants import (DEFAULT_ILLUMINATIONS, DEFAULT_IMAGE_SIZE,
                                            JITTER_ROLL_DEG, JITTER_SCALE, JITTER_SHIFT,

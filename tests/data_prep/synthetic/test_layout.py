@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from data_prep import synthetic as S
-from data_prep.landmarks import read_landmark_csv
+from tpgan_tf.faces.landmarks import read_landmark_csv
 from data_prep.multipie import ImageKey
 
 SMALL = (160, 120)  # (width, height)
