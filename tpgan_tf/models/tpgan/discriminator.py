@@ -35,7 +35,8 @@ class Discriminator(keras.Model):
         self.built = True  # a container: see "Building" in layers.py
 
     @classmethod
-    def from_config(cls, cfg: Config) -> "Discriminator":
+    def for_config(cls, cfg: Config) -> "Discriminator":
+        """The discriminator of a TP-GAN Config (keras.Model.from_config is Keras' own)."""
         return cls(width=cfg.model.width, norm=norm_kwargs(cfg))
 
     def call(self, images, training=None):

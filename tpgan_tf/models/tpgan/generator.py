@@ -62,7 +62,8 @@ class Generator(keras.Model):
         self.built = True  # a container: see "Building" in layers.py
 
     @classmethod
-    def from_config(cls, cfg: Config) -> "Generator":
+    def for_config(cls, cfg: Config) -> "Generator":
+        """The generator of a TP-GAN Config (keras.Model.from_config is Keras' own)."""
         mc = cfg.model
         return cls(width=mc.width, z_dim=mc.z_dim, z_stddev=mc.z_stddev,
                    num_identities=mc.num_identities, identity_dropout=mc.identity_dropout,
