@@ -1,13 +1,14 @@
-"""Tests of tpgan_tf/losses.py against hand-written numpy references (spec 3, 4)."""
+"""TP-GAN's losses (tpgan_tf/models/tpgan/losses.py) against hand-written numpy references
+(spec 3, 4)."""
 import math
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from tpgan_tf import losses
-from tpgan_tf.config import get_config
-from tpgan_tf.parts import PARTS, PART_NAMES
+from tpgan_tf.core.config import get_config
+from tpgan_tf.faces.parts import PART_NAMES, PARTS
+from tpgan_tf.models.tpgan import losses
 
 RNG = np.random.default_rng(0)
 
@@ -287,3 +288,17 @@ def test_generator_loss_terms_names_missing_key():
     del batch["frontal_nose"]
     with pytest.raises(KeyError, match="frontal_nose"):
         losses.generator_loss_terms(outputs, batch, np.zeros((2, 16), np.float32), None)
+
+
+@pytest.mark.parametrize("dtype", [tf.bfloat16, tf.float16])
+def test_losses_are_computed_in_float32_for_mixed_precision_inputs(dtype):
+    a, b = _rand(2, 8, 8, 3), _rand(2, 8, 8, 3)
+    low = lambda x: tf.cast(x, dtype)  # noqa: E731
+    got = losses.spatial_l1(low(a), low(b))
+    assert got.dtype == tf.float32
+    assert float(got) == pytest.approx(np_S(low(a).numpy().astype(np.float64),
+                                            low(b).numpy().astype(np.float64)), rel=1e-5)
+    assert losses.total_variation(low(a)).dtype == tf.float32
+    assert losses.symmetry_64(low(a)).dtype == tf.float32
+    logits = low(RNG.standard_normal((2, 16)).astype(np.float32))
+    assert all(v.dtype == tf.float32 for v in losses.discriminator_loss(logits, logits))

@@ -1,15 +1,17 @@
-"""Generator / discriminator structure against spec 2-3: shapes, counts, fusion, resize, BN modes."""
+"""TP-GAN's generator and discriminator (tpgan_tf/models/tpgan/generator.py, discriminator.py)
+against spec 2-3: parameter counts, shapes, wiring, initialisers, width multiplier,
+serialisation and checkpoints. (Fusion, the part table, legacy resize and the layers have
+their own modules: test_fusion.py, tests/faces/, test_layers.py.)"""
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from tpgan_tf import layers
-from tpgan_tf.config import get_config
-from tpgan_tf.discriminator import Discriminator
-from tpgan_tf.fusion import fuse_parts
-from tpgan_tf.generator import Generator, input_shapes
-from tpgan_tf.image_ops import legacy_resize, mirror_concat
-from tpgan_tf.parts import PART_BY_NAME, PART_NAMES
+from tpgan_tf.core import layers
+from tpgan_tf.core.config import get_config
+from tpgan_tf.faces.image_ops import mirror_concat
+from tpgan_tf.faces.parts import PART_BY_NAME, PART_NAMES
+from tpgan_tf.models.tpgan.discriminator import Discriminator
+from tpgan_tf.models.tpgan.generator import Generator, input_shapes
 
 
 def _count(layer):
@@ -26,8 +28,8 @@ def _random_inputs(batch, seed=0):
 @pytest.fixture(scope="module")
 def paper_models():
     cfg = get_config("paper")
-    g = Generator.from_model_config(cfg.model)
-    d = Discriminator.from_model_config(cfg.model)
+    g = Generator.for_config(cfg)
+    d = Discriminator.for_config(cfg)
     inputs = _random_inputs(2)
     out = g(inputs, training=False)
     logits = d(out["img128"], training=False)
@@ -106,61 +108,9 @@ def test_paper_layer_wiring(paper_models):
     assert tuple(d.h5.kernel.shape) == (1, 1, 512, 1)
 
 
-def test_fusion_places_patch_at_template_and_takes_max():
-    parts = {}
-    for name in PART_NAMES:
-        p = PART_BY_NAME[name]
-        parts[name] = np.zeros((1, p.height, p.width, 1), np.float32)
-    # A marker in each patch's top-left and bottom-right corner.
-    parts["eye_left"][0, 0, 0, 0] = 5.0
-    parts["eye_left"][0, -1, -1, 0] = 6.0
-    parts["mouth"][0, 0, 0, 0] = 7.0
-    parts["mouth"][0, -1, -1, 0] = 8.0
-    parts["eye_right"][0, 0, 0, 0] = -3.0  # negative: max with the zero padding -> 0 (ReLU)
-    # Overlap: nose rows 48-59 overlap the eyes (rows 20-59). Put 2 in the nose and 1 in the
-    # left eye at the same canvas pixel (row 50, col 50) and check the max wins.
-    parts["nose"][0, 50 - 48, 50 - 43, 0] = 2.0
-    parts["eye_left"][0, 50 - 20, 50 - 23, 0] = 1.0
-    canvas = fuse_parts({k: tf.constant(v) for k, v in parts.items()}).numpy()[0, :, :, 0]
-    assert canvas.shape == (128, 128)
-    # spec 2.3 table: canvas rows/cols (0-based, inclusive).
-    assert canvas[20, 23] == 5.0 and canvas[59, 62] == 6.0  # left eye 20-59 x 23-62
-    assert canvas[72, 40] == 7.0 and canvas[103, 87] == 8.0  # mouth 72-103 x 40-87
-    assert canvas[20, 65] == 0.0  # right eye 20-59 x 65-104, negative value clipped
-    assert canvas[50, 50] == 2.0
-    assert np.count_nonzero(canvas) == 5
-
-
-def test_part_table_matches_spec_2_3():
-    expected = {"eye_left": ((20, 68), (23, 65)), "eye_right": ((20, 68), (65, 23)),
-                "nose": ((48, 48), (43, 45)), "mouth": ((72, 24), (40, 40))}
-    assert {n: PART_BY_NAME[n].paddings for n in PART_NAMES} == expected
-
-
-def test_legacy_resize_is_decimation_at_2x_and_4x():
-    x = tf.constant(np.random.default_rng(1).uniform(size=(2, 128, 128, 3)).astype(np.float32))
-    np.testing.assert_array_equal(legacy_resize(x, 64).numpy(), x.numpy()[:, ::2, ::2])
-    np.testing.assert_array_equal(legacy_resize(x, 32).numpy(), x.numpy()[:, ::4, ::4])
-    # Upsampling 2x: even outputs copy the input, odd outputs average two neighbours,
-    # the last column repeats the edge (no half-pixel centres).
-    y = legacy_resize(x[:, :4, :4], 8).numpy()
-    np.testing.assert_allclose(y[:, 0, 1], (x[:, 0, 0] + x[:, 0, 1]).numpy() / 2, atol=1e-6)
-    np.testing.assert_allclose(y[:, 2, 2], x.numpy()[:, 1, 1], atol=1e-6)
-    np.testing.assert_allclose(y[:, 0, 7], x.numpy()[:, 0, 3], atol=1e-6)
-
-
-def test_same_padding_of_even_kernel_pads_bottom_right():
-    # spec 2.1: a 2x2 SAME conv pads 0 on top/left and 1 on bottom/right, as TF1 did.
-    conv = tf.keras.layers.Conv2D(1, 2, padding="same", use_bias=False,
-                                  kernel_initializer="ones")
-    x = np.zeros((1, 3, 3, 1), np.float32)
-    x[0, 2, 2, 0] = 1.0  # bottom-right pixel
-    y = conv(x).numpy()[0, :, :, 0]
-    # Output (i, j) sums input rows i..i+1, cols j..j+1: the pixel reaches (1,1),(1,2),(2,1),(2,2).
-    np.testing.assert_array_equal(y, [[0, 0, 0], [0, 1, 1], [0, 1, 1]])
-
-
 def test_batch_norm_modes():
+    """core/layers.py BatchNorm (moved here unchanged from the old test_models; its modes are
+    tested in depth in tests/core/test_layers.py)."""
     x = tf.constant(np.random.default_rng(2).normal(3.0, 2.0, (8, 4, 4, 5)).astype(np.float32))
     faithful = layers.BatchNorm("batch_stats")
     ordinary = layers.BatchNorm("inference")
@@ -178,7 +128,7 @@ def test_batch_norm_modes():
 
 def test_tiny_generator_is_deterministic_given_z_and_serialisable():
     cfg = get_config("tiny")
-    g = Generator.from_model_config(cfg.model)
+    g = Generator.for_config(cfg)
     inputs = _random_inputs(2, seed=3)
     a = g(inputs, training=False)
     b = g(inputs, training=False)
@@ -186,7 +136,7 @@ def test_tiny_generator_is_deterministic_given_z_and_serialisable():
     other_z = dict(inputs, z=inputs["z"] + 0.5)
     assert not np.allclose(g(other_z, training=False)["img128"].numpy(), a["img128"].numpy())
     # get_config -> from_config rebuilds the same architecture; copied weights give equal outputs.
-    clone = Generator.from_config(g.get_config())
+    clone = Generator.for_config(g.get_config())
     clone(inputs, training=False)
     assert _count(clone) == _count(g)
     clone.set_weights(g.get_weights())
@@ -196,15 +146,15 @@ def test_tiny_generator_is_deterministic_given_z_and_serialisable():
 
 def test_width_multiplier_scales_every_channel():
     cfg = get_config("tiny")  # width 1/16
-    g = Generator.from_model_config(cfg.model).build_for_batch(1)
+    g = Generator.for_config(cfg).build_for_batch(1)
     assert tuple(g.encoder.conv0.conv.kernel.shape) == (7, 7, 6, 4)
     assert tuple(g.encoder.feature.kernel.shape) == (8 * 8 * 32, 32)
-    d = Discriminator.from_model_config(cfg.model).build_for_batch(1)
+    d = Discriminator.for_config(cfg).build_for_batch(1)
     assert tuple(d.h4.conv.kernel.shape) == (3, 3, 32, 32)
 
 
 def test_checkpoint_holds_every_generator_variable_and_kernels_differ(tmp_path):
-    g = Generator.from_model_config(get_config("tiny").model).build_for_batch(1)
+    g = Generator.for_config(get_config("tiny")).build_for_batch(1)
     # Fresh initialisers per layer: same-shaped kernels must not start identical.
     a, b = g.encoder.conv4_res[0].conv1.kernel.numpy(), g.encoder.conv4_res[1].conv1.kernel.numpy()
     assert not np.array_equal(a, b)
@@ -213,8 +163,19 @@ def test_checkpoint_holds_every_generator_variable_and_kernels_differ(tmp_path):
              if name.startswith("generator/") and "OPTIMIZER" not in name}
     assert len(saved) == len(g.weights)  # lists/dicts of layers would hide most of them
     shifted = [w + 1.0 for w in g.get_weights()]
-    g2 = Generator.from_model_config(get_config("tiny").model).build_for_batch(1)
+    g2 = Generator.for_config(get_config("tiny")).build_for_batch(1)
     g2.set_weights(shifted)
     tf.train.Checkpoint(generator=g2).restore(path).assert_existing_objects_matched()
     for w, v in zip(g.get_weights(), g2.get_weights()):
         np.testing.assert_array_equal(w, v)
+
+
+def test_generator_and_discriminator_survive_keras_serialisation():
+    """keras.saving round trip (Generator/Discriminator.from_config of a get_config dict)."""
+    import keras
+
+    cfg = get_config("tiny")
+    for model in (Generator.for_config(cfg), Discriminator.for_config(cfg)):
+        clone = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(model))
+        assert type(clone) is type(model) and clone.get_config() == model.get_config()
+        assert clone.norm == model.norm and clone.width == cfg.model.width
