@@ -136,7 +136,7 @@ def test_tiny_generator_is_deterministic_given_z_and_serialisable():
     other_z = dict(inputs, z=inputs["z"] + 0.5)
     assert not np.allclose(g(other_z, training=False)["img128"].numpy(), a["img128"].numpy())
     # get_config -> from_config rebuilds the same architecture; copied weights give equal outputs.
-    clone = Generator.for_config(g.get_config())
+    clone = Generator.from_config(g.get_config())
     clone(inputs, training=False)
     assert _count(clone) == _count(g)
     clone.set_weights(g.get_weights())
