@@ -1,17 +1,16 @@
-"""Light-CNN-29 v1 (spec 4.4): topology against a PyTorch reference, the three weight formats."""
+"""Light-CNN-29 weights (tpgan_tf/identity/weights.py, spec 4.4): the three formats (.h5,
+DeepFace168.pickle, the public PyTorch checkpoint through the converter), their errors, and
+the converted network against a PyTorch reference."""
 from __future__ import annotations
 
 import pickle
 import sys
 
 import h5py
-import keras
 import numpy as np
 import pytest
 
-from experiments import convert_lightcnn
-from tpgan_tf import lightcnn
-from tpgan_tf.config import scaled
+from tpgan_tf.identity import lightcnn, weights
 
 TINY = 0.125  # pool4 channels scaled(128, 0.125) = 16, feature 32
 SEED = 1234
@@ -54,83 +53,18 @@ def full_model():
     return lightcnn.build_lightcnn(1.0)
 
 
-# ----------------------------------------------------------------------------- torch-free
-
-
-def test_frozen_and_parameter_count(full_model):
-    assert full_model.trainable_weights == []
-    assert full_model.trainable is False
-    # Hand count from the spec 4.4 table, (k*k*cin + 1) * 2*cout for every conv (2*cout
-    # filters before MFM) and (8192 + 1) * 512 for fc1:
-    #   conv1   5x5  1 -> 96                              (25*1 + 1) * 96   =     2,496
-    #   conv2_* 3x3 48 -> 96,  2 convs                 2 * (9*48 + 1) * 96  =    83,136
-    #   conv2a  1x1 48 -> 96                              (48 + 1) * 96     =     4,704
-    #   conv2   3x3 48 -> 192                             (9*48 + 1) * 192  =    83,136
-    #   conv3_* 3x3 96 -> 192, 4 convs                 4 * (9*96 + 1) * 192 =   664,320
-    #   conv3a  1x1 96 -> 192                             (96 + 1) * 192    =    18,624
-    #   conv3   3x3 96 -> 384                             (9*96 + 1) * 384  =   332,160
-    #   conv4_* 3x3 192 -> 384, 6 convs                6 * (9*192 + 1)*384  = 3,983,616
-    #   conv4a  1x1 192 -> 384                            (192 + 1) * 384   =    74,112
-    #   conv4   3x3 192 -> 256                            (9*192 + 1) * 256 =   442,624
-    #   conv5_* 3x3 128 -> 256, 8 convs                8 * (9*128 + 1)*256  = 2,361,344
-    #   conv5a  1x1 128 -> 256                            (128 + 1) * 256   =    33,024
-    #   conv5   3x3 128 -> 256                            (9*128 + 1) * 256 =   295,168
-    #   fc1     8192 -> 512                               (8192 + 1) * 512  = 4,194,816
-    #   total                                                                12,573,280
-    expected = 12_573_280
-    assert full_model.count_params() == expected
-    assert len(full_model.non_trainable_weights) == 2 * 30
-    assert tuple(full_model.outputs[0].shape) == (None, 8, 8, 128)
-    assert tuple(full_model.outputs[1].shape) == (None, 256)
-    assert tuple(full_model.inputs[0].shape) == (None, 128, 128, 1)
-
-
-def test_width_scales_every_layer():
-    model = lightcnn.build_lightcnn(TINY)
-    assert tuple(model.outputs[0].shape) == (None, 8, 8, scaled(128, TINY))
-    assert tuple(model.outputs[1].shape) == (None, scaled(256, TINY))
-    assert tuple(model.get_layer("conv1").kernel.shape) == (5, 5, 1, 2 * scaled(48, TINY))
-    assert tuple(model.get_layer("conv3a").kernel.shape) == (1, 1, 12, 24)  # 96 * 0.125 = 12
-    assert tuple(model.get_layer("fc1").kernel.shape) == (64 * 16, 64)
-    assert model.trainable_weights == []
-
-
-def test_fc1_reads_pool4_in_nchw_order():
-    """A pool4 one-hot at (h, w, c) must select fc1 row c*64 + h*8 + w (spec 4.4)."""
-    model = lightcnn.build_lightcnn(TINY)
-    channels = scaled(128, TINY)
-    fc1 = model.get_layer("fc1")
-    kernel = np.zeros(fc1.kernel.shape, np.float32)
-    kernel[:, 0] = np.arange(1, kernel.shape[0] + 1)  # unit 0 reports row index + 1
-    fc1.set_weights([kernel, np.zeros(fc1.bias.shape, np.float32)])
-    head = keras.Model(model.get_layer("pool4").output, model.outputs[1])
-    positions = [(0, 0, 0), (0, 1, 0), (1, 0, 0), (0, 0, 1), (7, 3, 5), (2, 6, channels - 1)]
-    pool4 = np.zeros((len(positions), 8, 8, channels), np.float32)
-    for i, (h, w, c) in enumerate(positions):
-        pool4[i, h, w, c] = 1.0
-    feature = np.asarray(head(pool4))
-    # Unit 0 of the feature is max(first-half unit 0, second-half unit 0) = max(row + 1, 0).
-    np.testing.assert_array_equal(feature[:, 0], [c * 64 + h * 8 + w + 1 for h, w, c in positions])
-    np.testing.assert_array_equal(feature[:, 1:], 0.0)
-
-
-def test_mfm_takes_max_of_first_and_second_half():
-    x = np.array([[1.0, -5.0, 3.0, -2.0, 4.0, 0.5]], np.float32)
-    np.testing.assert_array_equal(np.asarray(lightcnn.MFM()(x)), [[1.0, 4.0, 3.0]])
-
-
 def test_h5_round_trip_is_exact(tmp_path):
     src = lightcnn.build_lightcnn(TINY)
-    lightcnn.set_weights_from_dict(src, _random_weights(src, SEED))
+    weights.set_weights_from_dict(src, _random_weights(src, SEED))
     path = tmp_path / "tiny.h5"
-    lightcnn.save_h5_weights(src, path)
+    weights.save_h5_weights(src, path)
     with h5py.File(path, "r") as f:
-        assert f.attrs["format"] == lightcnn.H5_FORMAT
+        assert f.attrs["format"] == weights.H5_FORMAT
         assert f.attrs["width"] == TINY
         assert sorted(f) == sorted(lightcnn.LAYER_NAMES)
         assert f["conv2_1/kernel"].shape == (3, 3, 6, 12)
     dst = lightcnn.build_lightcnn(TINY)
-    lightcnn.load_weights(dst, path)  # dispatch on .h5
+    weights.load_weights(dst, path)  # dispatch on .h5
     x = np.random.default_rng(0).random((2, 128, 128, 1), dtype=np.float32)
     for a, b in zip(src(x), dst(x)):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
@@ -139,52 +73,52 @@ def test_h5_round_trip_is_exact(tmp_path):
 def test_h5_bad_files_name_file_and_layer(tmp_path):
     model = lightcnn.build_lightcnn(TINY)
     good = tmp_path / "good.h5"
-    lightcnn.save_h5_weights(model, good)
+    weights.save_h5_weights(model, good)
 
     wrong = tmp_path / "wrong_shape.h5"
-    lightcnn.save_h5_weights(model, wrong)
+    weights.save_h5_weights(model, wrong)
     with h5py.File(wrong, "a") as f:
         del f["conv3_2/kernel"]
         f["conv3_2"].create_dataset("kernel", data=np.zeros((3, 3, 12, 20), np.float32))
     with pytest.raises(ValueError, match=r"wrong_shape\.h5.*'conv3_2'.*\(3, 3, 12, 20\)"):
-        lightcnn.load_h5_weights(model, wrong)
+        weights.load_h5_weights(model, wrong)
 
     missing = tmp_path / "missing.h5"
-    lightcnn.save_h5_weights(model, missing)
+    weights.save_h5_weights(model, missing)
     with h5py.File(missing, "a") as f:
         del f["conv5a"]
     with pytest.raises(ValueError, match=r"missing\.h5.*no layer 'conv5a'"):
-        lightcnn.load_h5_weights(model, missing)
+        weights.load_h5_weights(model, missing)
 
     # A file of another width fails on the first layer and says which width it has.
     with pytest.raises(ValueError, match=r"good\.h5.*'conv1'.*saved at width 0\.125"):
-        lightcnn.load_h5_weights(lightcnn.build_lightcnn(0.25), good)
+        weights.load_h5_weights(lightcnn.build_lightcnn(0.25), good)
 
     not_ours = tmp_path / "other.h5"
     with h5py.File(not_ours, "w") as f:
         f.attrs["format"] = "something else"
     with pytest.raises(ValueError, match=r"other\.h5.*format"):
-        lightcnn.load_h5_weights(model, not_ours)
+        weights.load_h5_weights(model, not_ours)
     with pytest.raises(ValueError, match=r"weights\.npz.*unknown"):
-        lightcnn.load_weights(model, tmp_path / "weights.npz")
+        weights.load_weights(model, tmp_path / "weights.npz")
     with pytest.raises(FileNotFoundError, match="nope.h5"):
-        lightcnn.load_weights(model, tmp_path / "nope.h5")
+        weights.load_weights(model, tmp_path / "nope.h5")
 
 
 def test_pickle_bad_files_name_file_and_layer(tmp_path):
     model = lightcnn.build_lightcnn(TINY)
-    weights = {k: list(v) for k, v in _random_weights(model, SEED).items()}
-    del weights["conv4_6"]
+    table = {k: list(v) for k, v in _random_weights(model, SEED).items()}
+    del table["conv4_6"]
     path = tmp_path / "DeepFace168.pickle"
     with open(path, "wb") as f:
-        pickle.dump(weights, f, protocol=2)
+        pickle.dump(table, f, protocol=2)
     with pytest.raises(ValueError, match=r"DeepFace168\.pickle.*no layer 'conv4_6'"):
-        lightcnn.load_pickle_weights(model, path)
-    weights["conv4_6"] = [np.zeros((3, 3, 24, 40), np.float32), np.zeros(40, np.float32)]
+        weights.load_pickle_weights(model, path)
+    table["conv4_6"] = [np.zeros((3, 3, 24, 40), np.float32), np.zeros(40, np.float32)]
     with open(path, "wb") as f:
-        pickle.dump(weights, f, protocol=2)
+        pickle.dump(table, f, protocol=2)
     with pytest.raises(ValueError, match=r"DeepFace168\.pickle.*'conv4_6'.*\(3, 3, 24, 40\)"):
-        lightcnn.load_pickle_weights(model, path)
+        weights.load_pickle_weights(model, path)
 
 
 def test_state_dict_conversion_layouts():
@@ -196,7 +130,7 @@ def test_state_dict_conversion_layouts():
         sd[f"module.{prefix}.filter.weight"] = rng.normal(size=shape).astype(np.float32)
         sd[f"module.{prefix}.filter.bias"] = rng.normal(size=6).astype(np.float32)
     sd["module.fc2.weight"] = np.zeros((10, 3), np.float32)
-    out = lightcnn.torch_state_dict_to_weights(sd)
+    out = weights.torch_state_dict_to_weights(sd)
     assert set(out) == set(lightcnn.LAYER_NAMES)
     w = sd["module.group2.conv_a.filter.weight"]  # conv3a
     kernel, bias = out["conv3a"]
@@ -209,7 +143,7 @@ def test_state_dict_conversion_layouts():
                                   np.einsum("oihw->hwio", sd["module.block3.2.conv1.filter.weight"]))
     del sd["module.block4.3.conv2.filter.bias"]
     with pytest.raises(ValueError, match=r"ckpt\.pth.*block4\.3\.conv2\.filter\.bias.*conv5_8"):
-        lightcnn.torch_state_dict_to_weights(sd, source="ckpt.pth")
+        weights.torch_state_dict_to_weights(sd, source="ckpt.pth")
 
 
 # ------------------------------------------------------------------- against PyTorch
@@ -312,9 +246,9 @@ def _assert_matches_torch(model, ref):
 
 def test_converted_checkpoint_matches_pytorch(full_model, torch_reference, tmp_path):
     out = tmp_path / "sub" / "lightcnn29.h5"
-    summary = convert_lightcnn.convert(torch_reference["ckpt"], out)
+    summary = weights.convert_torch_checkpoint(torch_reference["ckpt"], out)
     assert "30 layers" in summary and "12,573,280" in summary and str(out) in summary
-    lightcnn.load_weights(full_model, out)
+    weights.load_weights(full_model, out)
     _assert_matches_torch(full_model, torch_reference)
 
 
@@ -323,7 +257,7 @@ def test_bare_state_dict_checkpoint_is_accepted(torch_reference, tmp_path):
 
     ckpt = tmp_path / "bare.pth"
     torch.save({k: torch.from_numpy(v) for k, v in torch_reference["state_dict"].items()}, ckpt)
-    convert_lightcnn.convert(ckpt, tmp_path / "bare.h5")
+    weights.convert_torch_checkpoint(ckpt, tmp_path / "bare.h5")
     with h5py.File(tmp_path / "bare.h5", "r") as f:
         np.testing.assert_array_equal(f["conv5/bias"][()],
                                       torch_reference["state_dict"]["group4.conv.filter.bias"])
@@ -342,11 +276,31 @@ def test_deepface_pickle_matches_pytorch(full_model, torch_reference, tmp_path):
     path = tmp_path / "DeepFace168.pickle"
     with open(path, "wb") as f:
         pickle.dump(deepface, f, protocol=2)
-    lightcnn.load_weights(full_model, path)
+    weights.load_weights(full_model, path)
     _assert_matches_torch(full_model, torch_reference)
 
 
 def test_converter_without_torch_says_how_to_install(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` raise ImportError
     with pytest.raises(ImportError, match=r"pip install torch \(optional extra 'convert'\)"):
-        convert_lightcnn.convert(tmp_path / "x.pth", tmp_path / "x.h5")
+        weights.convert_torch_checkpoint(tmp_path / "x.pth", tmp_path / "x.h5")
+
+
+def test_load_lightcnn_reads_the_width_and_says_how_to_get_weights(tmp_path):
+    """(The load_lightcnn checks were part of test_evaluation's missing-weights test.)"""
+    with pytest.raises(ValueError, match="convert_lightcnn"):
+        weights.load_lightcnn(None)
+    with pytest.raises(FileNotFoundError, match="does not exist.*DeepFace168"):
+        weights.load_lightcnn(str(tmp_path / "nope.h5"))
+    src = lightcnn.build_lightcnn(TINY)
+    weights.set_weights_from_dict(src, _random_weights(src, SEED))
+    path = str(tmp_path / "tiny.h5")
+    weights.save_h5_weights(src, path)
+    assert weights.width_of(path) == TINY  # from the .h5's width attribute
+    assert weights.width_of(path, 0.5) == 0.5 and weights.width_of("x.pickle") == 1.0
+    model = weights.load_lightcnn(path)
+    assert model.lightcnn_width == TINY and model.trainable_weights == []
+    for name, (kernel, bias) in weights.get_weights_dict(src).items():
+        got_kernel, got_bias = weights.get_weights_dict(model)[name]
+        np.testing.assert_array_equal(got_kernel, kernel)
+        np.testing.assert_array_equal(got_bias, bias)
