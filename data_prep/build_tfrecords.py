@@ -42,7 +42,7 @@ def define_flags() -> None:
     flags.DEFINE_string("aligned_dir", None, "Flat folder of *_cropped.png crops (--source=aligned).")
     flags.DEFINE_string("t5pt_dir", None, "Folder of *_trans.5pt files (--source=aligned).")
     flags.DEFINE_string("output_dir", None, "Where the shards and manifest.json go.")
-    flags.DEFINE_integer("setting", 2, "Multi-PIE protocol for the subject split (spec 6.3): 1 or 2.")
+    flags.DEFINE_integer("setting", 2, "Multi-PIE protocol for the subject split (tpgan spec 6.3): 1 or 2.")
     flags.DEFINE_integer("test_subjects_from", 0, "If > 0, replaces the setting's split: subjects >= "
                          "this id are 'test', the others 'train' (recording 01, every session).")
     flags.DEFINE_integer("yaw_low", 0, "Keep pairs with yaw_low <= |yaw| <= yaw_high.")
@@ -51,7 +51,7 @@ def define_flags() -> None:
     flags.DEFINE_integer("workers", 0, "Parallel worker processes; 0 = one per CPU core.")
     flags.DEFINE_integer("seed", 2017, "Seed of the record-to-shard assignment.")
     flags.DEFINE_bool("pose_independent_nose", False,
-                      "Cut every nose patch with the centred rule o = 20 (spec 1.4) instead of the "
+                      "Cut every nose patch with the centred rule o = 20 (tpgan spec 1.4) instead of the "
                       "camera table, e.g. for a model meant for photos whose camera is unknown.")
     flags.DEFINE_bool("overwrite", False, "Rebuild every shard even if a finished one exists.")
 

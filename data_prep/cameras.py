@@ -1,10 +1,11 @@
-"""The 13 Multi-PIE cameras within +-90 degrees of yaw (spec 6.2) and the nose-offset table (spec 1.4).
+"""The 13 Multi-PIE cameras within +-90 degrees of yaw (tpgan spec 6.2) and the nose-offset
+table (tpgan spec 1.4).
 
 Camera ids are written three ways in Multi-PIE and the original code:
   folder  "05_1"  (raw layout `.../multiview/SSS/RR/05_1/`)
   code    "051"   (file names, `SSS_SS_RR_051_II.png`)
 Yaw is in degrees; positive yaw = the face turned so it looks toward image-right after
-alignment (the side the original mirrors every input to, spec 1.1).
+alignment (the side the original mirrors every input to, tpgan spec 1.1).
 """
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from tpgan_tf.faces.parts import POSE_INDEPENDENT_NOSE_OFFSET
 @dataclasses.dataclass(frozen=True)
 class Camera:
     folder: str  # "05_1"
-    yaw: int  # degrees, spec 6.2
-    nose_offset: int  # `o` of spec 1.4: the nose patch spans columns [x - o + 1, x - o + 41)
+    yaw: int  # degrees, tpgan spec 6.2
+    nose_offset: int  # `o` of tpgan spec 1.4: the nose patch spans columns [x - o + 1, x - o + 41)
 
     @property
     def code(self) -> str:
@@ -25,7 +26,7 @@ class Camera:
         return self.folder.replace("_", "")
 
 
-# Spec 6.2 (yaw) and spec 1.4 (nose column offset o), in yaw order.
+# tpgan spec 6.2 (yaw) and tpgan spec 1.4 (nose column offset o), in yaw order.
 CAMERAS = (
     Camera("11_0", -90, 8),
     Camera("12_0", -75, 8),
@@ -58,7 +59,7 @@ def camera_from_code(code: str) -> Camera:
 
 
 def nose_offset_for(camera: str | None, ground_truth: bool = False) -> int:
-    """Nose column offset `o` of spec 1.4 for a camera ("051" or "05_1").
+    """Nose column offset `o` of tpgan spec 1.4 for a camera ("051" or "05_1").
 
     Ground-truth (frontal) patches, unknown cameras and None (in-the-wild photos) use the
     pose-independent rule o = 20.

@@ -1,6 +1,6 @@
 """Multi-PIE raw layout: image keys, directory scan, (profile, frontal) pairs and splits.
 
-Raw layout (spec 6.1), relative to the Multi-PIE root:
+Raw layout (tpgan spec 6.1), relative to the Multi-PIE root:
 
     data/session0S/multiview/SSS/RR/CC_C/SSS_SS_RR_CCC_II.png
 
@@ -18,7 +18,7 @@ from typing import Iterable, NamedTuple
 
 from data_prep import cameras
 
-# "001_01_01_051_07.png"; the aligned files of the original (spec 6.1, `FS_aligned/`) add
+# "001_01_01_051_07.png"; the aligned files of the original (tpgan spec 6.1, `FS_aligned/`) add
 # "_cropped" before the extension, which parse_filename also accepts.
 _NAME_RE = re.compile(r"^(\d{3})_(\d{2})_(\d{2})_(\d{3})_(\d{2})(_cropped)?\.png$")
 _RAW_PARTS = 7  # data / session0S / multiview / SSS / RR / CC_C / file
@@ -45,7 +45,7 @@ class ImageKey:
 
     @property
     def yaw(self) -> int:
-        """Camera yaw in degrees (spec 6.2)."""
+        """Camera yaw in degrees (tpgan spec 6.2)."""
         return self.camera_info.yaw
 
     @property
@@ -60,7 +60,7 @@ class ImageKey:
 
     @property
     def t5pt_name(self) -> str:
-        """"SSS_SS_RR_CCC_trans.5pt": the spec 1.3 landmark file, shared by all illuminations."""
+        """"SSS_SS_RR_CCC_trans.5pt": the tpgan spec 1.3 landmark file, shared by all illuminations."""
         return self.stem[:-3] + "_trans.5pt"
 
     def relative_path(self) -> str:
@@ -70,7 +70,7 @@ class ImageKey:
                          self.filename))
 
     def frontal(self) -> "ImageKey":
-        """The ground-truth key of spec 6.2: camera 05_1, everything else unchanged."""
+        """The ground-truth key of tpgan spec 6.2: camera 05_1, everything else unchanged."""
         return dataclasses.replace(self, camera=cameras.FRONTAL.folder)
 
     @classmethod
@@ -150,7 +150,7 @@ class Skipped:
 
 
 class Pair(NamedTuple):
-    """(profile input, frontal ground truth) of spec 6.2."""
+    """(profile input, frontal ground truth) of tpgan spec 6.2."""
 
     profile: ImageKey
     frontal: ImageKey
@@ -192,10 +192,10 @@ def scan(root: str | os.PathLike) -> tuple[list[ImageKey], list[Skipped]]:
 
 def make_pairs(keys: Iterable[ImageKey], yaw_low: float = 0, yaw_high: float = 90,
                subjects: Iterable[int] | None = None) -> tuple[list[Pair], list[Skipped]]:
-    """(profile, frontal) pairs of spec 6.2, sorted by profile key.
+    """(profile, frontal) pairs of tpgan spec 6.2, sorted by profile key.
 
     The frontal (camera 05_1, same subject/session/recording/illumination) is itself a profile,
-    so frontal->frontal pairs are included (spec 5). Keeps yaw_low <= |yaw| <= yaw_high and,
+    so frontal->frontal pairs are included (tpgan spec 5). Keeps yaw_low <= |yaw| <= yaw_high and,
     if given, only `subjects`. A profile whose frontal is not in `keys` is skipped with reason
     "missing frontal <path>".
     """
@@ -218,7 +218,7 @@ def make_pairs(keys: Iterable[ImageKey], yaw_low: float = 0, yaw_high: float = 9
     return pairs, skipped
 
 
-# Spec 6.3 split boundaries.
+# tpgan spec 6.3 split boundaries.
 SETTING1_TRAIN_SUBJECTS = range(1, 151)  # session 1 only, first 150 subjects
 SETTING1_TEST_SUBJECTS = range(151, 251)  # next 100
 SETTING2_TRAIN_LAST = 200  # subjects 001-200 train, 201-346 test (issue #4)
@@ -226,12 +226,12 @@ NEUTRAL_RECORDING = 1
 
 
 def setting2_split(subject: int) -> str:
-    """Setting 2 (spec 6.3): subjects 1..200 -> "train", all others -> "test"."""
+    """Setting 2 (tpgan spec 6.3): subjects 1..200 -> "train", all others -> "test"."""
     return "train" if 1 <= subject <= SETTING2_TRAIN_LAST else "test"
 
 
 def setting1_split(subject: int) -> str | None:
-    """Setting 1 (spec 6.3): 1..150 -> "train", 151..250 -> "test", others -> None."""
+    """Setting 1 (tpgan spec 6.3): 1..150 -> "train", 151..250 -> "test", others -> None."""
     if subject in SETTING1_TRAIN_SUBJECTS:
         return "train"
     if subject in SETTING1_TEST_SUBJECTS:
@@ -240,7 +240,7 @@ def setting1_split(subject: int) -> str | None:
 
 
 def split_of(key: ImageKey, setting: int) -> str | None:
-    """"train", "test" or None (not part of the setting) for one image, spec 6.3.
+    """"train", "test" or None (not part of the setting) for one image, tpgan spec 6.3.
 
     Both settings use the neutral expression only (recording 01). Setting 1: session 1 only.
     Setting 2: sessions 1-4.

@@ -6,8 +6,8 @@ Input, either
     (tpgan_tf/faces/landmarks.py); every image is aligned here (tpgan spec 1.2);
   * source "aligned": the original code's hand-made folders, a flat `aligned_dir` of
     `SSS_SS_RR_CCC_II_cropped.png` 128x128 crops and `t5pt_dir` of `SSS_SS_RR_CCC_trans.5pt`
-    files (crop coordinates, spec 1.3).
-One record per pair: both aligned PNGs, both landmark sets, the spec 1.4 patch windows (with
+    files (crop coordinates, tpgan spec 1.3).
+One record per pair: both aligned PNGs, both landmark sets, the tpgan spec 1.4 patch windows (with
 the camera's nose rule, or the pose-independent one), subject, session, recording, camera,
 yaw, illumination. A bad input (corrupt or empty image, missing frontal, missing or
 out-of-range landmarks, unknown camera, wrong folder) is skipped and listed; every patch
@@ -40,7 +40,7 @@ class PairItem:
     profile_points: tuple | None  # [5][2] raw (source=raw) or .5pt integers (source=aligned)
     frontal_points: tuple | None
     aligned: bool
-    nose_offset: int  # spec 1.4: the camera's table entry, or 20 (pose-independent rule)
+    nose_offset: int  # tpgan spec 1.4: the camera's table entry, or 20 (pose-independent rule)
     fields: tuple  # (subject, session, recording, illumination, yaw)
 
 
@@ -56,7 +56,7 @@ def _prepare_side(path: str, points, aligned: bool, nose_offset: int) -> tuple[d
     if aligned:
         if image.shape[:2] != (IMAGE_SIZE, IMAGE_SIZE):
             return None, f"aligned crop is {image.shape[1]}x{image.shape[0]}, expected 128x128"
-        index_points = np.asarray(points, dtype=np.int64)  # spec 1.3: used as 0-based indices
+        index_points = np.asarray(points, dtype=np.int64)  # tpgan spec 1.3: used as 0-based indices
         problem = landmarks.check_landmarks(index_points, IMAGE_SIZE, IMAGE_SIZE)
         if problem:
             return None, f"landmarks: {problem}"

@@ -60,7 +60,7 @@ def test_frozen_tpgan_generator_still_normalises_with_batch_statistics():
     from tpgan_tf.core.config import get_config
     from tpgan_tf.models.tpgan.generator import Generator
 
-    g = Generator.from_config(get_config("tiny")).build_for_batch(1)
+    g = Generator.for_config(get_config("tiny")).build_for_batch(1)
     ex = random_examples(3, seed=4)
     inputs = {k: tf.constant(ex[k]) for k in ("image", "eye_left", "eye_right", "nose", "mouth")}
     inputs["z"] = tf.zeros([3, g.z_dim])

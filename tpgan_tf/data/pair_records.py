@@ -2,12 +2,12 @@
 `data_prep.build_tfrecords` (`--layout=pairs`), read by TP-GAN's inputs and evaluation.
 
 One tf.train.Example per pair:
-    profile/png, frontal/png          aligned 128x128 RGB faces, PNG-encoded (spec 1.2)
+    profile/png, frontal/png          aligned 128x128 RGB faces, PNG-encoded (tpgan spec 1.2)
     profile/landmarks, frontal/...    float32[10]: the 5 points (x0, y0, ..., x4, y4), 0-based crop
                                       pixel coordinates, order left eye, right eye, nose, left mouth,
                                       right mouth ("left" = image-left)
     profile/windows, frontal/...      int64[8]: (top, left) of the eye_left, eye_right, nose, mouth
-                                      patch windows (spec 1.4; may reach outside the image: the
+                                      patch windows (tpgan spec 1.4; may reach outside the image: the
                                       pipeline zero-pads, as tpgan_tf.faces.parts does)
     profile/padded, frontal/...       int64[4]: 1 where that window leaves the image
     subject, session, recording, illumination, yaw   int64 scalars (yaw in degrees, signed)

@@ -7,7 +7,7 @@ bytes (not rounded), MSE over all pixels (no border crop), MSE clamped to >= 1, 
 is the mean of the per-image values. Images are clipped to [0, 1] first (the network's
 linear output may leave the range; Torch's byte cast would wrap it).
 
-SSIM is not in the official script (spec 9): here Wang et al.'s SSIM (Gaussian 11 x 11,
+SSIM is not in the official script (fsrnet spec 9): here Wang et al.'s SSIM (Gaussian 11 x 11,
 sigma 1.5, K1 0.01, K2 0.03, 'valid' window, evaluation.metrics.ssim) on the same
 byte-truncated Y plane, with data range 255.
 

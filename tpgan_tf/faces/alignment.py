@@ -5,7 +5,7 @@ the TF twin for exported graphs is alignment_tf.py, tested against this module.
 
 Geometry (all in 0-based pixel-centre coordinates, see tpgan_tf/faces/landmarks.py):
   e = mean of the two eyes, m = mean of the two mouth corners (raw image);
-  roll  = atan((y_le - y_re) / (x_le - x_re)), 0 if both eyes have the same x   (spec 1.2 step 1)
+  roll  = atan((y_le - y_re) / (x_le - x_re)), 0 if both eyes have the same x   (tpgan spec 1.2 step 1)
   R     = rotation by the roll that levels the eye line                            (step 2)
   d     = (R m - R e)_y, the eye-to-mouth height after rotation;
   s     = 48 / d, or 1 if d <= 0                                                   (step 4)
@@ -32,13 +32,13 @@ Differences to MATLAB, all sub-pixel or cosmetic:
   * MATLAB rounds the rotated eye and mouth centres before computing s and the crop origin
     (origin error up to 0.5 px, relative scale error up to ~1/d); we keep them continuous, so the
     eye centre lands exactly on (64, 40) and the eye-to-mouth height is exactly 48 (0-based;
-    (65, 41) in MATLAB's 1-based coordinates, the template's y = 41.00 of spec 1.2).
+    (65, 41) in MATLAB's 1-based coordinates, the template's y = 41.00 of tpgan spec 1.2).
   * MATLAB's `transform` rotates about size/2 in 1-based coordinates (half a pixel from
     imrotate's real centre); we use the exact centre (the centre cancels anyway, see above).
   * Cubic kernel of the rotation/upscaling warp: OpenCV a = -0.75, MATLAB a = -0.5.
   * Order: for s < 1 we shrink then rotate, MATLAB rotates then shrinks (same geometry).
   * Landmarks are rounded once at the end (MATLAB rounds after rotation and after scaling).
-  * MATLAB's quirk of taking the landmark offset from the clipped crop box (spec 1.2 step 6) is
+  * MATLAB's quirk of taking the landmark offset from the clipped crop box (tpgan spec 1.2 step 6) is
     not reproduced: landmarks always refer to the nominal crop; `clipped` reports the case.
   * MATLAB divides by zero when d == 0; we use s = 1 for d <= 0.
 """
@@ -52,15 +52,15 @@ import numpy as np
 
 from tpgan_tf.faces.landmarks import to_index_points
 
-CROP_SIZE = 128  # spec 1.2 img_size
-EC_Y = 40  # spec 1.2 ec_y: eye-centre row in the crop (0-based; 41 1-based)
-EC_MC_Y = 48  # spec 1.2 ec_mc_y: eye-centre to mouth-centre height
-# Spec 1.2 template (mean frontal landmarks, 1-based x, y, from `partCombiner`).
+CROP_SIZE = 128  # tpgan spec 1.2 img_size
+EC_Y = 40  # tpgan spec 1.2 ec_y: eye-centre row in the crop (0-based; 41 1-based)
+EC_MC_Y = 48  # tpgan spec 1.2 ec_mc_y: eye-centre to mouth-centre height
+# tpgan spec 1.2 template (mean frontal landmarks, 1-based x, y, from `partCombiner`).
 _TEMPLATE_1BASED = ((43.58, 41.00), (86.42, 41.00), (64.12, 64.75), (47.59, 88.86), (82.59, 89.11))
 
 
 def template_landmarks() -> np.ndarray:
-    """Spec 1.2 template in 0-based pixel-centre crop coordinates (1-based values - 1), [5, 2]."""
+    """tpgan spec 1.2 template in 0-based pixel-centre crop coordinates (1-based values - 1), [5, 2]."""
     return np.asarray(_TEMPLATE_1BASED, dtype=np.float64) - 1.0
 
 
@@ -72,10 +72,10 @@ class AlignedFace:
     landmarks: float64 [5, 2] (x, y), 0-based pixel centres in the crop (eye centre = (64, 40)).
     landmarks_rounded: int64 [5, 2], the `.5pt` convention = MATLAB-round(landmarks) + 1, i.e.
         MATLAB's 1-based crop coordinates, which the original Python uses as 0-based indices
-        (spec 1.3). Feed these (or `read_5pt` values) to `patches.crop_parts`.
+        (tpgan spec 1.3). Feed these (or `read_5pt` values) to `patches.crop_parts`.
     matrix: float64 [2, 3], raw (0-based) -> crop (0-based): crop = matrix @ [x, y, 1].
     clipped: True if part of the crop lies outside the raw image (zero-filled there).
-    roll_degrees: spec 1.2 step 1 angle; scale: step 4 factor s.
+    roll_degrees: tpgan spec 1.2 step 1 angle; scale: step 4 factor s.
     """
 
     image: np.ndarray
@@ -88,7 +88,7 @@ class AlignedFace:
 
 
 def roll_angle(landmarks5) -> float:
-    """Spec 1.2 step 1: degrees of atan(eye-line slope); 0 when both eyes share the same x."""
+    """tpgan spec 1.2 step 1: degrees of atan(eye-line slope); 0 when both eyes share the same x."""
     p = np.asarray(landmarks5, dtype=np.float64)
     dx = p[0, 0] - p[1, 0]
     if dx == 0:
@@ -108,7 +108,7 @@ def alignment_matrix(landmarks5, crop_size: int = CROP_SIZE, ec_y: float = EC_Y,
     eye = p[0:2].mean(axis=0)
     mouth = p[3:5].mean(axis=0)
     d = (rot @ (mouth - eye))[1]
-    scale = ec_mc_y / d if d > 0 else 1.0  # spec 1.2 step 4 ("if negative, use 1")
+    scale = ec_mc_y / d if d > 0 else 1.0  # tpgan spec 1.2 step 4 ("if negative, use 1")
     lin = scale * rot
     # Step 5: crop top = eye_y - ec_y, left = eye_x - floor(size / 2).
     offset = np.array([crop_size // 2, ec_y], dtype=np.float64) - lin @ eye
@@ -198,10 +198,10 @@ def imresize_antialiased(image: np.ndarray, scale: float,
 
 def align_face(image: np.ndarray, landmarks5, crop_size: int = CROP_SIZE, ec_y: float = EC_Y,
                ec_mc_y: float = EC_MC_Y) -> AlignedFace:
-    """Spec 1.2 alignment of one raw image.
+    """tpgan spec 1.2 alignment of one raw image.
 
     image: uint8 [H, W, 3] RGB (gray [H, W] or [H, W, 1] is replicated to 3 channels).
-    landmarks5: [5, 2] (x, y) in 0-based raw pixel-centre coordinates, order of spec 1.2.
+    landmarks5: [5, 2] (x, y) in 0-based raw pixel-centre coordinates, order of tpgan spec 1.2.
     Returns an AlignedFace (crop_size x crop_size). Pixels outside the raw image are 0.
     """
     img = _as_rgb_uint8(image)

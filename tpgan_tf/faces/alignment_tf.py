@@ -57,7 +57,7 @@ def _warp(image: tf.Tensor, crop_to_source: tf.Tensor) -> tf.Tensor:
 
 
 def align_image(image: tf.Tensor, matrix: tf.Tensor, scale: tf.Tensor) -> tf.Tensor:
-    """One raw uint8 [H, W, 3] image -> the aligned uint8 [128, 128, 3] crop (spec 1.2).
+    """One raw uint8 [H, W, 3] image -> the aligned uint8 [128, 128, 3] crop (tpgan spec 1.2).
 
     matrix float64 [2, 3] raw -> crop and its scale (from `alignment_matrices`).
     """

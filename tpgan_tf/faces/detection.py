@@ -1,11 +1,11 @@
-"""Face detection in photos: MTCNN boxes, confidences and the five points of spec 1.2.
+"""Face detection in photos: MTCNN boxes, confidences and the five points of tpgan spec 1.2.
 
 The detector is MTCNN (Zhang et al. 2016), the one the TP-GAN authors used for their 5-point
-landmarks (spec 6.4), through the `mtcnn` package (MIT licence, TensorFlow/Keras, its ~2 MB
+landmarks (tpgan spec 6.4), through the `mtcnn` package (MIT licence, TensorFlow/Keras, its ~2 MB
 weights ship inside the wheel: nothing is downloaded). It is loaded once, on first use.
 
 Conventions (tpgan_tf/faces/landmarks.py): points are 0-based pixel centres (x, y) of the
-photo, in the order of spec 1.2: left eye, right eye, nose tip, left mouth corner, right mouth
+photo, in the order of tpgan spec 1.2: left eye, right eye, nose tip, left mouth corner, right mouth
 corner, "left" = image-left (smaller x). The package's own points are 0-based pixel centres:
 on the left-right mirrored astronaut test photo (tests/data/README.md) a point x comes back at
 W - 1 - x + e with |e| <= 1.4 px and mean e = +0.6 px (a 1-based output would give e = +2), so
@@ -17,7 +17,7 @@ Thresholds (used by `rejection`; choices made here, not from the spec):
     instead of silently missing). Measured: the real portraits tried score 0.999 (astronaut)
     and 0.989 (Grace Hopper, US Navy); the synthetic faces 0.90-1.0 at every yaw, so the
     confidence does not flag turned faces (their points are off, see the README).
-  MIN_EYE_DISTANCE = 20 px between the eye points in the photo. The spec 1.2 crop has the eyes
+  MIN_EYE_DISTANCE = 20 px between the eye points in the photo. The tpgan spec 1.2 crop has the eyes
     42.8 px apart (template), so below 20 px the crop is enlarged more than 2x and is mostly
     interpolation. It is about detail, not the points: on the astronaut shrunk to 11 px between
     the eyes MTCNN's points stay within 0.3 px (of the small image) of the full-size ones.
@@ -47,7 +47,7 @@ class Face:
 
     box: float64 [4] (x0, y0, x1, y1), MTCNN's box clipped to the photo (0-based pixels).
     confidence: MTCNN's final-stage face probability in [0, 1].
-    landmarks: float64 [5, 2] (x, y), 0-based pixel centres, spec 1.2 order.
+    landmarks: float64 [5, 2] (x, y), 0-based pixel centres, tpgan spec 1.2 order.
     """
 
     box: np.ndarray
@@ -82,7 +82,7 @@ def detector():
 
 
 def spec_order(points) -> np.ndarray:
-    """[5, 2] (eye, eye, nose, mouth corner, mouth corner) -> the spec 1.2 order: eyes and mouth
+    """[5, 2] (eye, eye, nose, mouth corner, mouth corner) -> the tpgan spec 1.2 order: eyes and mouth
     corners each sorted by x (image-left first), whatever order the detector used."""
     p = np.asarray(points, dtype=np.float64)
     eyes = p[0:2][np.argsort(p[0:2, 0], kind="stable")]

@@ -1,16 +1,16 @@
 """Five-point facial landmarks: conventions, file formats (.5pt, CSV), checks, mirroring.
 
-Point order (spec 1.2): left eye, right eye, nose tip, left mouth corner, right mouth corner,
+Point order (tpgan spec 1.2): left eye, right eye, nose tip, left mouth corner, right mouth corner,
 where "left" = image-left (smaller x). Arrays are [5, 2] with columns (x, y).
 
 Coordinate conventions used in this project
 -------------------------------------------
 * 0-based pixel centres (our float convention): pixel (row r, col c) of an array has its centre
   at (x=c, y=r). The landmark CSV (raw images) and `AlignedFace.landmarks` use this.
-* `.5pt` integers (spec 1.3): the MATLAB script writes 1-based crop coordinates (pixel centre at
+* `.5pt` integers (tpgan spec 1.3): the MATLAB script writes 1-based crop coordinates (pixel centre at
   x=c+1), and the original Python then uses these numbers *directly as 0-based array indices*.
   So `.5pt = round(0-based float) + 1` (see `to_index_points`), and the original's patch
-  windows (spec 1.4) sit one pixel right/down of where a 0-based reading would put them. We keep
+  windows (tpgan spec 1.4) sit one pixel right/down of where a 0-based reading would put them. We keep
   that: patch cropping consumes `.5pt`-convention integers.
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ import numpy as np
 
 NAMES = ("left_eye", "right_eye", "nose_tip", "left_mouth", "right_mouth")
 # Mirroring an image left-right swaps image-left and image-right points: eyes 0 <-> 1 and
-# mouth corners 3 <-> 4 (spec 1.4). The one copy of this order; landmarks_tf uses it too.
+# mouth corners 3 <-> 4 (tpgan spec 1.4). The one copy of this order; landmarks_tf uses it too.
 MIRROR_ORDER = (1, 0, 2, 4, 3)
 CSV_HEADER = ("path",) + tuple(f"{a}{i}" for i in range(5) for a in "xy")
 
@@ -39,7 +39,7 @@ def round_half_away(values) -> np.ndarray:
 def to_index_points(points0) -> np.ndarray:
     """0-based float landmarks -> `.5pt` integers (MATLAB 1-based crop coords): round(p) + 1.
 
-    These are what the original Python used as array indices for the patch windows (spec 1.3).
+    These are what the original Python used as array indices for the patch windows (tpgan spec 1.3).
     """
     return round_half_away(points0) + 1
 
@@ -49,7 +49,7 @@ def from_index_points(points5pt) -> np.ndarray:
     return np.asarray(points5pt, dtype=np.float64) - 1.0
 
 
-# ---------------------------------------------------------------- .5pt files (spec 1.3)
+# ---------------------------------------------------------------- .5pt files (tpgan spec 1.3)
 
 def read_5pt(path: str | os.PathLike) -> np.ndarray:
     """Read a `*_trans.5pt` file: 5 lines "x y" of integers -> float64 [5, 2].
@@ -190,7 +190,7 @@ def five_from_68(points68) -> np.ndarray:
     """iBUG 68-point landmarks (0-based indices) [68, 2] -> our 5 points [5, 2] float64.
 
     Eye centres = means of points 36-41 and 42-47, nose tip = 30, mouth corners = 48 and 54.
-    Eyes and mouth corners are then ordered by x (image-left first), as spec 1.2 requires.
+    Eyes and mouth corners are then ordered by x (image-left first), as tpgan spec 1.2 requires.
     """
     p = np.asarray(points68, dtype=np.float64)
     if p.shape != (68, 2):
@@ -211,7 +211,7 @@ def mirror_landmarks(points, width: int, one_based: bool = False) -> np.ndarray:
     x -> width + 1 - x. The spec's (and the original's) x -> 128 - x is the mirror only for
     edge-based continuous coordinates (pixel i spanning [i, i+1)); the original applied it to
     `.5pt` values it uses as 0-based indices, so its mirrored points are one pixel off. They
-    only fed the unused landmark head (spec 2.5); patches are flipped arrays, unaffected.
+    only fed the unused landmark head (tpgan spec 2.5); patches are flipped arrays, unaffected.
     """
     p = np.array(points, copy=True)
     if p.shape != (5, 2):
@@ -222,6 +222,6 @@ def mirror_landmarks(points, width: int, one_based: bool = False) -> np.ndarray:
 
 def faces_left(points) -> bool:
     """True if the face looks image-left (negative yaw): the nose tip is left of the eye
-    midpoint, x2 < (x0 + x1) / 2 (spec 6.4 [INFER]). A tie (a frontal face) is False."""
+    midpoint, x2 < (x0 + x1) / 2 (tpgan spec 6.4 [INFER]). A tie (a frontal face) is False."""
     p = np.asarray(points, dtype=np.float64)
     return bool(p[2, 0] < 0.5 * (p[0, 0] + p[1, 0]))

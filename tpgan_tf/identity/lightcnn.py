@@ -1,7 +1,7 @@
 """Light-CNN-29 (v1), the frozen identity network (TP-GAN's "ip" loss, tpgan spec 4.4, 4.2; the
 identity features of every model's recognition evaluation). Weight loaders: weights.py.
 
-Topology (spec 4.4 table; identical to AlfredXiangWu's public `LightCNN_29Layers`, v1):
+Topology (tpgan spec 4.4 table; identical to AlfredXiangWu's public `LightCNN_29Layers`, v1):
 
     conv1 5x5 (1 -> 96, MFM 48), pool1                                        128 -> 64
     1 residual pair @48  (conv2_1, conv2_2), group conv2a 1x1 / conv2 3x3 -> 96, pool2   64 -> 32
@@ -23,10 +23,10 @@ import tensorflow as tf
 from tpgan_tf.core.config import scaled
 from tpgan_tf.core.layers import normal, truncated_normal
 
-INPUT_SIZE = 128  # spec 4.4: 128x128x1 gray in [0, 1]
+INPUT_SIZE = 128  # tpgan spec 4.4: 128x128x1 gray in [0, 1]
 POOL4_SIZE = 8  # 128 / 2^4
 
-# Spec 4.4 table, stages 2..5: (residual pairs, channels of the pairs, channels after the
+# tpgan spec 4.4 table, stages 2..5: (residual pairs, channels of the pairs, channels after the
 # group's 3x3, max pool after the group).
 _STAGES = ((1, 48, 96, True), (2, 96, 192, True), (3, 192, 128, False), (4, 128, 128, True))
 _CONV1_CHANNELS = 48
@@ -38,7 +38,7 @@ def _stage_layer_names(stage: int, pairs: int) -> list[str]:
     return [f"conv{stage}_{i}" for i in range(1, 2 * pairs + 1)] + [f"conv{stage}a", f"conv{stage}"]
 
 
-# Every weighted layer in network order (spec 4.4 pickle names): conv1, 2*(1+2+3+4) = 20
+# Every weighted layer in network order (tpgan spec 4.4 pickle names): conv1, 2*(1+2+3+4) = 20
 # residual convs, 8 group convs and fc1 = 30 layers (the classifier fc2 is not part of it).
 LAYER_NAMES: tuple[str, ...] = tuple(
     ["conv1"]
@@ -67,7 +67,7 @@ TORCH_PREFIXES: dict[str, str] = _torch_prefixes()
 
 @keras.saving.register_keras_serializable(package="tpgan_tf")
 class MFM(keras.layers.Layer):
-    """Max-feature-map: [..., 2C] -> [..., C] = max(first half, second half) (spec 4.4)."""
+    """Max-feature-map: [..., 2C] -> [..., C] = max(first half, second half) (tpgan spec 4.4)."""
 
     def call(self, x):
         first, second = tf.split(x, 2, axis=-1)
@@ -88,7 +88,7 @@ def _conv_mfm(x, channels: int, kernel: int, name: str):
 def build_lightcnn(width: float = 1.0, name: str = "lightcnn29") -> keras.Model:
     """Builds the frozen Light-CNN-29 v1.
 
-    Input: [B, 128, 128, 1] float32 gray in [0, 1] (spec 4.4).
+    Input: [B, 128, 128, 1] float32 gray in [0, 1] (tpgan spec 4.4).
     Outputs: (pool4 [B, 8, 8, C], feature [B, F]) with C = scaled(128, width),
     F = scaled(256, width); width 1.0 is the real network (C = 128, F = 256).
     The model has `trainable = False` and a `lightcnn_width` attribute.
@@ -103,7 +103,7 @@ def build_lightcnn(width: float = 1.0, name: str = "lightcnn29") -> keras.Model:
         for i in range(pairs):
             y = _conv_mfm(x, ch(c_pair), 3, names[2 * i])
             y = _conv_mfm(y, ch(c_pair), 3, names[2 * i + 1])
-            # Residual pair: no activation after the add (spec 4.4).
+            # Residual pair: no activation after the add (tpgan spec 4.4).
             x = keras.layers.Add(name=f"{names[2 * i + 1]}_add")([x, y])
         # Group: 1x1 keeping the channel count, then 3x3 to the new count.
         x = _conv_mfm(x, ch(c_pair), 1, names[-2])
@@ -112,13 +112,13 @@ def build_lightcnn(width: float = 1.0, name: str = "lightcnn29") -> keras.Model:
             pools += 1
             x = keras.layers.MaxPooling2D(2, 2, padding="same", name=f"pool{pools}")(x)
     pool4 = x  # [B, 8, 8, C]
-    # fc1 was trained on a PyTorch/Caffe NCHW flatten: index = c*64 + h*8 + w (spec 4.4).
+    # fc1 was trained on a PyTorch/Caffe NCHW flatten: index = c*64 + h*8 + w (tpgan spec 4.4).
     flat = keras.layers.Permute((3, 1, 2), name="pool4_nchw")(pool4)
     flat = keras.layers.Flatten(name="flatten")(flat)
     feature = keras.layers.Dense(2 * ch(_FEATURE_DIM), name="fc1",
                                  kernel_initializer=normal())(flat)
     feature = MFM(name="fc1_mfm")(feature)
     model = keras.Model(inputs, (pool4, feature), name=name)
-    model.trainable = False  # spec 4.4: frozen, never optimised
+    model.trainable = False  # tpgan spec 4.4: frozen, never optimised
     model.lightcnn_width = float(width)
     return model

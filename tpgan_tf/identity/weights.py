@@ -84,7 +84,7 @@ def _check_file(path) -> str:
 
 
 def load_pickle_weights(model: keras.Model, path) -> None:
-    """Loads the original TP-GAN `DeepFace168.pickle` (spec 4.4).
+    """Loads the original TP-GAN `DeepFace168.pickle` (tpgan spec 4.4).
 
     A Python-2 pickle of {layer name: [kernel HWIO, bias]}, fc1 kernel 8192 x 512 in NCHW
     flatten order; read with encoding='latin1'.

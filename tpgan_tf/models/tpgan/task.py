@@ -82,8 +82,8 @@ class TpganTask(Task):
     # ------------------------------------------------------------------ building
     def build_networks(self):
         cfg = self.config
-        self.generator = Generator.from_config(cfg).build_for_batch(1)
-        self.discriminator = Discriminator.from_config(cfg).build_for_batch(1)
+        self.generator = Generator.for_config(cfg).build_for_batch(1)
+        self.discriminator = Discriminator.for_config(cfg).build_for_batch(1)
         self.lightcnn = None
         if cfg.loss.identity > 0 and not self.for_inference:
             self.lightcnn = lightcnn_weights.load_lightcnn(self.resources["lightcnn_weights"],
