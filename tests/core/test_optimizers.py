@@ -70,3 +70,38 @@ def test_adam_factory_and_loss_scaling_by_policy():
         distribution.set_precision("float32")
     with pytest.raises(ValueError, match="unknown mixed precision policy 'float64'"):
         distribution.set_precision("float64")
+
+
+def test_torch_rmsprop_two_steps_by_hand():
+    # Torch / PyTorch RMSprop, rho 0.99, eps outside the sqrt (fsrnet spec 7):
+    # step 1: v = 0.01 g^2, var -= lr g / (0.1 |g| + eps) = 10 lr sign(g) (up to eps)
+    # step 2 (same g): v = (0.99 * 0.01 + 0.01) g^2 = 0.0199 g^2, var -= lr / sqrt(0.0199)
+    from tpgan_tf.core.optimizers import TorchRMSprop
+
+    v = keras.Variable(np.array([1.0, -2.0, 0.5], np.float32))
+    g = tf.constant([3.0, -0.5, 0.0])
+    opt = TorchRMSprop(learning_rate=0.01, rho=0.99, epsilon=1e-8)
+    opt.apply_gradients([(g, v)])
+    np.testing.assert_allclose(v.numpy(), [0.9, -1.9, 0.5], rtol=1e-6)
+    np.testing.assert_allclose(opt._velocities[0].numpy(), [0.09, 0.0025, 0.0], rtol=1e-6)
+    opt.apply_gradients([(g, v)])
+    step2 = 0.01 / np.sqrt(0.0199)
+    np.testing.assert_allclose(v.numpy(), [0.9 - step2, -1.9 + step2, 0.5], rtol=1e-6)
+    # A tiny gradient: eps outside the sqrt moves it by ~10 lr; Keras' sqrt(v + eps) barely.
+    w, k = keras.Variable([0.0]), keras.Variable([0.0])
+    tiny = tf.constant([1e-6])
+    TorchRMSprop(learning_rate=0.01).apply_gradients([(tiny, w)])
+    keras.optimizers.RMSprop(learning_rate=0.01, rho=0.99, epsilon=1e-8).apply_gradients(
+        [(tiny, k)])
+    np.testing.assert_allclose(w.numpy(), [-0.01 * 1e-6 / (1e-7 + 1e-8)], rtol=1e-5)
+    np.testing.assert_allclose(k.numpy(), [-0.01 * 1e-6 / np.sqrt(1e-14 + 1e-8)], rtol=1e-4)
+
+
+def test_rmsprop_factory_and_refusals():
+    from tpgan_tf.core import optimizers
+
+    opt = optimizers.rmsprop(2.5e-4, name="g_optim")
+    assert isinstance(opt, optimizers.TorchRMSprop) and opt.name == "g_optim"
+    assert (opt.rho, opt.epsilon) == (0.99, 1e-8)
+    with pytest.raises(ValueError, match="momentum"):
+        optimizers.TorchRMSprop(momentum=0.9)

@@ -1,5 +1,5 @@
-"""Optimisers shared by the models: FusedAdam (TF1's fused Adam update) and mixed-precision
-loss scaling.
+"""Optimisers shared by the models: FusedAdam (TF1's fused Adam update), TorchRMSprop (Torch's
+RMSprop update) and mixed-precision loss scaling.
 
 FusedAdam. TP-GAN (tpgan spec 5) and DR-GAN (drgan spec 4.1) train with TF1's
 tf.train.AdamOptimizer, which applies `ResourceApplyAdam` per variable:
@@ -57,6 +57,43 @@ class FusedAdam(keras.optimizers.Adam):
             var=variable.handle, m=self._momentums[index].handle,
             v=self._velocities[index].handle, grad=tf.cast(gradient, variable.dtype),
             use_locking=False, use_nesterov=False, **scalars)
+
+
+@keras.saving.register_keras_serializable(package="tpgan_tf")
+class TorchRMSprop(keras.optimizers.RMSprop):
+    """RMSprop in the form of Torch7 `optim.rmsprop` and PyTorch `torch.optim.RMSprop`
+    (the FSRNet reimplementations, fsrnet spec 7):
+
+        v <- rho v + (1 - rho) g^2;   var <- var - lr g / (sqrt(v) + epsilon)
+
+    keras.optimizers.RMSprop divides by sqrt(v + epsilon) instead; with epsilon = 1e-8 that
+    floors the denominator at 1e-4 rather than 1e-8, so early and rarely-updated weights move
+    differently. The state (one zero-initialised `velocity` slot per variable), checkpoints
+    and loss scaling are keras.optimizers.RMSprop's; momentum and centered are not supported.
+    """
+
+    def __init__(self, learning_rate=1e-3, rho=0.99, epsilon=1e-8, **kwargs):
+        for name in ("momentum", "centered"):
+            if kwargs.pop(name, None):
+                raise ValueError(f"TorchRMSprop does not implement {name}; use "
+                                 "keras.optimizers.RMSprop")
+        super().__init__(learning_rate=learning_rate, rho=rho, epsilon=epsilon, **kwargs)
+
+    def update_step(self, gradient, variable, learning_rate):
+        lr = tf.cast(learning_rate, variable.dtype)
+        gradient = tf.cast(gradient, variable.dtype)
+        velocity = self._velocities[self._get_variable_index(variable)]
+        rho = tf.cast(self.rho, variable.dtype)
+        velocity.assign(rho * velocity + (1 - rho) * tf.square(gradient))
+        variable.assign_sub(lr * gradient / (tf.sqrt(velocity) + tf.cast(self.epsilon,
+                                                                         variable.dtype)))
+
+
+def rmsprop(learning_rate: float, rho: float = 0.99, epsilon: float = 1e-8,
+            name: str = "rmsprop") -> keras.optimizers.Optimizer:
+    """A TorchRMSprop (Torch defaults rho 0.99, epsilon 1e-8) with loss scaling when needed."""
+    return with_loss_scaling(TorchRMSprop(learning_rate=learning_rate, rho=rho, epsilon=epsilon,
+                                          name=name))
 
 
 def with_loss_scaling(optimizer: keras.optimizers.Optimizer) -> keras.optimizers.Optimizer:
