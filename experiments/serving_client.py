@@ -1,4 +1,6 @@
-"""Client for a TP-GAN model served by TF Serving, over REST (JSON) or gRPC (issue 5, point 3).
+"""Client for a model served by TF Serving, over REST (JSON) or gRPC: builds the request
+instances from files and flags, for the signatures the model declares
+(Task.SIGNATURE_INPUTS, --model), and writes what comes back (tpgan_tf/serving/client.py).
 
     # a photo, landmarks in its pixel coordinates (x0,y0,...,x4,y4: left eye, right eye,
     # nose tip, left mouth corner, right mouth corner; or a landmark CSV of our format)
@@ -12,41 +14,51 @@
     python -m experiments.serving_client --server=localhost:8501 --api=rest \
         --signature=frontalize_image --image=photo.jpg --detect --output=out/
 
-Writes `<output>/<image stem>_frontal.png` (and `_aligned.png` for frontalize_image, or
-`_frontal_float.npy` for frontal_float) and prints one line per image.
+    # DR-GAN: one aligned face at pose code 4; FSRNet: a 16x16 face (README has all models)
+    python -m experiments.serving_client --model=drgan --model_name=drgan \
+        --signature=rotate --image=face.png --input=pose=4 --output=out/
 
-Requests (built by `rest_request` / `grpc_request`, checked against the exported signatures by
-tests/serving/test_client.py):
-  REST  POST http://<server>/v1/models/<model_name>[/versions/<v>]:predict with
-        {"signature_name": ..., "instances": [{"image_bytes": {"b64": ...}, "landmarks": [[x, y]
-        x 5]}, ...]} (or "image": 128 x 128 x 3 nested ints for the aligned signatures).
-        TF Serving answers {"predictions": [...]}: one object per instance when the signature
-        has several outputs, the bare value when it has one; string outputs whose names end in
-        `_bytes` come back as {"b64": ...}.
-  gRPC  tensorflow_serving.apis.predict_pb2.PredictRequest (pip install tensorflow-serving-api;
-        imported only for --api=grpc) sent to PredictionService/Predict.
+How each input of the signature is filled: `image_bytes` (string) = the file's bytes; a uint8
+image [H, W, C] = the decoded --image (its size must fit); a uint8 stack [n, H, W, C] = all
+--image files as ONE instance; `landmarks` = --landmarks or --detect; any other input =
+--input=name=value. Writes `<output>/<image stem>_<output name>.png` for image outputs (`.npy`
+for the others) and prints one line per instance.
 """
 from __future__ import annotations
 
-import base64
-import json
 import os
 import sys
-import urllib.error
-import urllib.request
 
 import numpy as np
 from absl import app, flags
 
+from tpgan_tf.serving.client import (grpc_predict, parse_grpc_response,  # noqa: F401
+                                     parse_rest_response, rest_predict, rest_request, rest_url,
+                                     save_outputs)
+from tpgan_tf.serving.client import grpc_request as _grpc_request
+
 FLAGS = flags.FLAGS
 
-# What each exported signature takes: input name -> (dtype, shape of one instance).
-# Must match the TP-GAN export (tests check it against an export).
-SIGNATURES = {
-    "serving_default": {"image": ("uint8", (128, 128, 3)), "landmarks": ("float32", (5, 2))},
-    "frontal_float": {"image": ("uint8", (128, 128, 3)), "landmarks": ("float32", (5, 2))},
-    "frontalize_image": {"image_bytes": ("string", ()), "landmarks": ("float32", (5, 2))},
-}
+
+def signatures_of(model: str) -> dict:
+    """{signature: {input: (dtype, shape of one instance)}} the model's export declares."""
+    from tpgan_tf.core.registry import get_task
+
+    table = get_task(model).SIGNATURE_INPUTS
+    if not table:
+        raise ValueError(f"model {model!r} declares no serving signatures")
+    return dict(table)
+
+
+SIGNATURES = signatures_of("tpgan")  # TP-GAN's, the default model
+
+
+def grpc_request(model_name: str, signature: str, instances: list[dict],
+                 version: int | None = None, signatures: dict | None = None):
+    """tpgan_tf.serving.client.grpc_request with the inputs of `signature` (TP-GAN's table
+    unless `signatures` is given)."""
+    return _grpc_request(model_name, signature, instances, (signatures or SIGNATURES)[signature],
+                         version)
 
 
 def define_flags() -> None:
@@ -54,9 +66,13 @@ def define_flags() -> None:
     flags.DEFINE_string("server", "localhost:8501", "host:port of TF Serving (REST: 8501, "
                         "gRPC: 8500 by default).")
     flags.DEFINE_enum("api", "rest", ["rest", "grpc"], "Which TF Serving API to call.")
-    flags.DEFINE_string("model_name", "tpgan", "Model name on the server.")
+    flags.DEFINE_string("model", "tpgan", "Which model's signatures: tpgan, drgan or fsrnet.")
+    flags.DEFINE_string("model_name", None, "Model name on the server (default: --model).")
     flags.DEFINE_integer("model_version", None, "Model version; default: the server's latest.")
-    flags.DEFINE_enum("signature", "frontalize_image", sorted(SIGNATURES), "Signature to call.")
+    flags.DEFINE_string("signature", "frontalize_image", "Signature to call (the model's, "
+                        "e.g. TP-GAN: serving_default, frontalize_image, frontal_float).")
+    flags.DEFINE_multi_string("input", [], "name=value for a signature input that is not an "
+                              "image or landmarks, e.g. pose=4 (repeatable).")
     flags.DEFINE_multi_string("image", None, "Image file(s); all are sent in one request.")
     flags.DEFINE_string("landmarks", None, "10 numbers x0,y0,...,x4,y4 (one image) or a "
                         "landmark CSV (path,x0,y0,...,x4,y4; paths relative to the CSV).")
@@ -127,27 +143,69 @@ def read_image_rgb(path: str) -> np.ndarray:
     return np.ascontiguousarray(image[:, :, ::-1])
 
 
-def instance_inputs(signature: str, image_path: str, landmarks: np.ndarray) -> dict:
-    """One request instance {input name: value}: bytes for `image_bytes`, numpy arrays else.
+def _parse_input(text: str, dtype: str, shape) -> object:
+    """One --input value as the input's dtype (scalars, or comma-separated numbers)."""
+    try:
+        values = [float(v) for v in text.replace(",", " ").split()]
+    except ValueError:
+        raise ValueError(f"--input: expected numbers, got {text!r}") from None
+    array = np.asarray(values, dtype=dtype)
+    if tuple(shape) == ():
+        if array.size != 1:
+            raise ValueError(f"--input: expected one number, got {text!r}")
+        return array.reshape(())
+    return array.reshape(shape)
 
-    The aligned signatures need a 128 x 128 image (ValueError naming the file otherwise).
-    """
-    if signature not in SIGNATURES:
-        raise ValueError(f"unknown signature {signature!r}; one of {sorted(SIGNATURES)}")
-    points = np.asarray(landmarks, np.float32)
-    if points.shape != (5, 2) or not np.all(np.isfinite(points)):
-        raise ValueError(f"{image_path}: landmarks must be 5 finite (x, y) pairs, got "
-                         f"{points.tolist()}")
-    if "image_bytes" in SIGNATURES[signature]:
-        if not os.path.isfile(image_path):
-            raise FileNotFoundError(f"{image_path}: no such image file")
-        with open(image_path, "rb") as f:
-            return {"image_bytes": f.read(), "landmarks": points}
-    image = read_image_rgb(image_path)
-    if image.shape != (128, 128, 3):
-        raise ValueError(f"{image_path}: signature {signature} needs an aligned 128x128 face, "
-                         f"got {image.shape[1]}x{image.shape[0]}; use frontalize_image for photos")
-    return {"image": image, "landmarks": points}
+
+def instance_inputs(signature: str, image_path: str | list[str],
+                    landmarks: np.ndarray | None = None, extra: dict | None = None,
+                    signatures: dict | None = None) -> dict:
+    """One request instance {input name: value} of `signature` (see the module doc): bytes for
+    `image_bytes`, numpy arrays else. image_path: one file, or a list for a stacked input.
+    extra: {input name: text} from --input. ValueError names the file or input at fault."""
+    table = signatures or SIGNATURES
+    if signature not in table:
+        raise ValueError(f"unknown signature {signature!r}; one of {sorted(table)}")
+    paths = [image_path] if isinstance(image_path, str) else list(image_path)
+    extra = dict(extra or {})
+    out = {}
+    for name, (dtype, shape) in table[signature].items():
+        if name == "landmarks":
+            points = np.asarray(landmarks, np.float32) if landmarks is not None else None
+            if points is None or points.shape != tuple(shape) or not np.all(np.isfinite(points)):
+                raise ValueError(f"{paths[0]}: landmarks must be 5 finite (x, y) pairs, got "
+                                 f"{None if points is None else points.tolist()}")
+            out[name] = points
+        elif dtype == "string":
+            if not os.path.isfile(paths[0]):
+                raise FileNotFoundError(f"{paths[0]}: no such image file")
+            with open(paths[0], "rb") as f:
+                out[name] = f.read()
+        elif dtype == "uint8" and len(shape) in (3, 4):
+            images = [read_image_rgb(p) for p in paths]
+            want = tuple(shape[-3:])
+            for p, im in zip(paths, images):
+                if im.shape[:2] != want[:2]:
+                    kind = "an aligned" if "landmarks" in table[signature] else "a"
+                    raise ValueError(f"{p}: signature {signature} needs {kind} {want[1]}x"
+                                     f"{want[0]} face, got {im.shape[1]}x{im.shape[0]}"
+                                     + ("; use frontalize_image for photos"
+                                        if "frontalize_image" in table else ""))
+            if len(shape) == 3:
+                out[name] = images[0]
+            else:
+                if len(images) != shape[0]:
+                    raise ValueError(f"signature {signature} takes {shape[0]} images per "
+                                     f"instance ({name}), got {len(images)} --image files")
+                out[name] = np.stack(images)
+        elif name in extra:
+            out[name] = _parse_input(extra.pop(name), dtype, shape)
+        else:
+            raise ValueError(f"signature {signature} needs input {name!r} ({dtype}, shape "
+                             f"{list(shape)}): give --input={name}=VALUE")
+    if extra:
+        raise ValueError(f"--input: signature {signature} has no inputs {sorted(extra)}")
+    return out
 
 
 def detected_instances(image_paths: list[str], min_confidence: float | None = None,
@@ -176,189 +234,66 @@ def detected_instances(image_paths: list[str], min_confidence: float | None = No
     return out
 
 
-# ---------------------------------------------------------------- REST
-
-def rest_request(signature: str, instances: list[dict]) -> dict:
-    """The JSON body of a TF Serving REST predict call (row format, one object per image)."""
-    rows = []
-    for inst in instances:
-        row = {}
-        for name, value in inst.items():
-            if isinstance(value, bytes):
-                row[name] = {"b64": base64.b64encode(value).decode("ascii")}
-            else:
-                row[name] = np.asarray(value).tolist()
-        rows.append(row)
-    return {"signature_name": signature, "instances": rows}
-
-
-def rest_url(server: str, model_name: str, version: int | None = None) -> str:
-    """http://<server>/v1/models/<model_name>[/versions/<version>]:predict"""
-    base = server if "://" in server else f"http://{server}"
-    path = f"/v1/models/{model_name}" + (f"/versions/{version}" if version is not None else "")
-    return f"{base.rstrip('/')}{path}:predict"
-
-
-def _from_json_value(value):
-    """A prediction value: {"b64": ...} -> bytes, nested lists -> numpy array."""
-    if isinstance(value, dict) and set(value) == {"b64"}:
-        return base64.b64decode(value["b64"])
-    return np.asarray(value)
-
-
-def parse_rest_response(body: dict, output_names: list[str] | None = None) -> list[dict]:
-    """{"predictions": [...]} -> one {output name: value} dict per instance.
-
-    A signature with a single output answers with bare values; they are keyed by the single
-    name in `output_names` (default "output"). {"error": ...} raises RuntimeError.
-    """
-    if "error" in body:
-        raise RuntimeError(f"server error: {body['error']}")
-    if "predictions" not in body:
-        raise RuntimeError(f"unexpected response without 'predictions': {str(body)[:200]}")
-    out = []
-    for pred in body["predictions"]:
-        if isinstance(pred, dict) and set(pred) != {"b64"}:
-            out.append({k: _from_json_value(v) for k, v in pred.items()})
-        else:
-            name = output_names[0] if output_names and len(output_names) == 1 else "output"
-            out.append({name: _from_json_value(pred)})
-    return out
-
-
-def rest_predict(server: str, model_name: str, body: dict, version: int | None = None,
-                 timeout: float = 60.0) -> dict:
-    """POSTs `body` and returns the decoded JSON; HTTP errors raise RuntimeError with the
-    server's message."""
-    request = urllib.request.Request(rest_url(server, model_name, version),
-                                     data=json.dumps(body).encode("utf-8"),
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return json.loads(response.read().decode("utf-8"))
-    except urllib.error.HTTPError as err:
-        detail = err.read().decode("utf-8", "replace")
-        raise RuntimeError(f"{request.full_url}: HTTP {err.code}: {detail[:500]}") from None
-    except (urllib.error.URLError, OSError) as err:
-        raise RuntimeError(f"{request.full_url}: cannot reach the server: {err}") from None
-
-
-# ---------------------------------------------------------------- gRPC
-
-def grpc_request(model_name: str, signature: str, instances: list[dict],
-                 version: int | None = None):
-    """A tensorflow_serving PredictRequest with one batched tensor per signature input."""
-    import tensorflow as tf
-    from tensorflow_serving.apis import predict_pb2
-
-    request = predict_pb2.PredictRequest()
-    request.model_spec.name = model_name
-    request.model_spec.signature_name = signature
-    if version is not None:
-        request.model_spec.version.value = int(version)
-    for name, (dtype, shape) in SIGNATURES[signature].items():
-        values = [inst[name] for inst in instances]
-        if dtype == "string":
-            proto = tf.make_tensor_proto(values, dtype=tf.string, shape=[len(values)])
-        else:
-            batch = np.stack([np.asarray(v, dtype) for v in values])
-            proto = tf.make_tensor_proto(batch, dtype=getattr(tf, dtype),
-                                         shape=[len(values), *shape])
-        request.inputs[name].CopyFrom(proto)
-    return request
-
-
-def parse_grpc_response(response) -> list[dict]:
-    """PredictResponse -> one {output name: value} dict per instance (bytes for strings)."""
-    import tensorflow as tf
-
-    arrays = {name: tf.make_ndarray(proto) for name, proto in response.outputs.items()}
-    batch = len(next(iter(arrays.values()))) if arrays else 0
-    return [{name: (a[i] if a.dtype != object else bytes(a[i])) for name, a in arrays.items()}
-            for i in range(batch)]
-
-
-def grpc_predict(server: str, request, timeout: float = 60.0):
-    """Sends a PredictRequest over an insecure channel; returns the PredictResponse.
-    Errors of the server (bad request, unknown model...) raise RuntimeError with its message."""
-    import grpc
-    from tensorflow_serving.apis import prediction_service_pb2_grpc
-
-    with grpc.insecure_channel(server, options=[
-            ("grpc.max_receive_message_length", 256 << 20),
-            ("grpc.max_send_message_length", 256 << 20)]) as channel:
-        stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
-        try:
-            return stub.Predict(request, timeout)
-        except grpc.RpcError as err:
-            raise RuntimeError(f"{server}: gRPC {err.code().name}: {err.details()}") from None
-
-
-# ---------------------------------------------------------------- outputs
-
-def save_outputs(result: dict, output_dir: str, stem: str) -> list[str]:
-    """Writes one instance's outputs; returns the paths written."""
-    import cv2
-
-    os.makedirs(output_dir, exist_ok=True)
-    written = []
-    for name, value in result.items():
-        if isinstance(value, bytes):  # PNG bytes of frontalize_image
-            path = os.path.join(output_dir, f"{stem}_{name.split('_png')[0]}.png")
-            with open(path, "wb") as f:
-                f.write(value)
-        elif name in ("frontal", "output") and np.asarray(value).shape == (128, 128, 3):
-            path = os.path.join(output_dir, f"{stem}_frontal.png")
-            image = np.asarray(value).astype(np.uint8)
-            if not cv2.imwrite(path, np.ascontiguousarray(image[:, :, ::-1])):
-                raise OSError(f"{path}: could not write the image")
-        else:
-            path = os.path.join(output_dir, f"{stem}_{name}.npy")
-            np.save(path, np.asarray(value))
-        written.append(path)
-    return written
+def _stacked(signature: str, table: dict) -> bool:
+    """True when one instance of `signature` takes several images (a uint8 [n, H, W, C])."""
+    return any(d == "uint8" and len(sh) == 4 for d, sh in table[signature].values())
 
 
 def request_instances(signature: str, image_paths: list[str], landmarks_spec: str | None,
                       detect: bool = False, min_confidence: float | None = None,
-                      min_eye_distance: float | None = None) -> list[dict]:
-    """The request instances of the images, landmarks from `landmarks_spec` or detected."""
+                      min_eye_distance: float | None = None, extra: dict | None = None,
+                      signatures: dict | None = None) -> list[dict]:
+    """The request instances of the images: one per image (all images in one instance for a
+    stacked input); landmarks from `landmarks_spec` or detected, when the signature has them."""
+    table = signatures or SIGNATURES
+    if signature not in table:
+        raise ValueError(f"unknown signature {signature!r}; one of {sorted(table)}")
+    if "landmarks" not in table[signature]:
+        if landmarks_spec or detect:
+            raise ValueError(f"signature {signature} takes no landmarks")
+        groups = [image_paths] if _stacked(signature, table) else image_paths
+        return [instance_inputs(signature, g, None, extra, table) for g in groups]
     if bool(landmarks_spec) == bool(detect):
         raise ValueError("give exactly one of --landmarks (10 numbers or a CSV) and --detect")
     if detect:
-        if "image_bytes" not in SIGNATURES.get(signature, {}):
+        if "image_bytes" not in table[signature]:
             raise ValueError(f"--detect needs --signature=frontalize_image (raw photos), got "
                              f"{signature!r}")
         return detected_instances(image_paths, min_confidence, min_eye_distance)
     points = landmarks_for(landmarks_spec, image_paths)
-    return [instance_inputs(signature, p, lm) for p, lm in zip(image_paths, points)]
+    return [instance_inputs(signature, p, lm, extra, table) for p, lm in zip(image_paths, points)]
 
 
 def run(server: str, api: str, model_name: str, signature: str, image_paths: list[str],
         landmarks_spec: str | None, output_dir: str, version: int | None = None,
         timeout: float = 60.0, *, detect: bool = False, min_confidence: float | None = None,
-        min_eye_distance: float | None = None, on_request=None) -> list[list[str]]:
-    """One request for all images; returns the written paths per image.
+        min_eye_distance: float | None = None, on_request=None, model: str = "tpgan",
+        extra: dict | None = None) -> list[list[str]]:
+    """One request for all images; returns the written paths per instance.
 
     landmarks_spec: see `landmarks_for`; or None with detect=True (landmarks detected here).
     on_request: called with the instances before they are sent (the CLI prints the points).
+    model: whose signatures (Task.SIGNATURE_INPUTS / SIGNATURE_OUTPUTS).
     """
+    from tpgan_tf.core.registry import get_task
+
+    table = signatures_of(model)
     instances = request_instances(signature, image_paths, landmarks_spec, detect,
-                                  min_confidence, min_eye_distance)
+                                  min_confidence, min_eye_distance, extra, table)
     if on_request is not None:
         on_request(instances)
     if api == "rest":
         body = rest_predict(server, model_name, rest_request(signature, instances), version,
                             timeout)
-        single = {"serving_default": ["frontal"], "frontal_float": ["frontal_float"]}
-        results = parse_rest_response(body, single.get(signature))
+        results = parse_rest_response(body, get_task(model).SIGNATURE_OUTPUTS.get(signature))
     else:
         results = parse_grpc_response(grpc_predict(
-            server, grpc_request(model_name, signature, instances, version), timeout))
-    if len(results) != len(image_paths):
-        raise RuntimeError(f"sent {len(image_paths)} images, got {len(results)} results")
+            server, grpc_request(model_name, signature, instances, version, table), timeout))
+    if len(results) != len(instances):
+        raise RuntimeError(f"sent {len(instances)} instances, got {len(results)} results")
+    names = [image_paths[0]] if len(instances) == 1 and len(image_paths) > 1 else image_paths
     written = []
-    for path, result in zip(image_paths, results):
+    for path, result in zip(names, results):
         stem = os.path.splitext(os.path.basename(path))[0]
         written.append(save_outputs(result, output_dir, stem))
     return written
@@ -378,13 +313,19 @@ def main(argv):
     try:
         if not FLAGS.image:
             raise ValueError("--image is required")
-        if not FLAGS.landmarks and not FLAGS.detect:
-            raise ValueError("--landmarks (10 numbers or a CSV) or --detect is required")
-        written = run(FLAGS.server, FLAGS.api, FLAGS.model_name, FLAGS.signature, FLAGS.image,
-                      FLAGS.landmarks, FLAGS.output, FLAGS.model_version, FLAGS.timeout,
-                      detect=FLAGS.detect, min_confidence=FLAGS.min_confidence,
+        extra = {}
+        for item in FLAGS.input:
+            if "=" not in item:
+                raise ValueError(f"--input={item}: expected name=value")
+            key, value = item.split("=", 1)
+            extra[key.strip()] = value
+        written = run(FLAGS.server, FLAGS.api, FLAGS.model_name or FLAGS.model,
+                      FLAGS.signature, FLAGS.image, FLAGS.landmarks, FLAGS.output,
+                      FLAGS.model_version, FLAGS.timeout, detect=FLAGS.detect,
+                      min_confidence=FLAGS.min_confidence,
                       min_eye_distance=FLAGS.min_eye_distance,
-                      on_request=_print_detected(FLAGS.image) if FLAGS.detect else None)
+                      on_request=_print_detected(FLAGS.image) if FLAGS.detect else None,
+                      model=FLAGS.model, extra=extra)
     except (ValueError, FileNotFoundError, RuntimeError, ImportError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

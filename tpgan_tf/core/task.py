@@ -65,6 +65,9 @@ class Task(abc.ABC):
     # {signature: {input name: (dtype name, shape of one instance)}} of the export, for the
     # serving client (tests check it against a real export).
     SIGNATURE_INPUTS: ClassVar[Mapping[str, Mapping[str, tuple]]] = {}
+    # {signature: [output names]} for the signatures with ONE output (TF Serving's REST API
+    # answers those with bare values, without the name).
+    SIGNATURE_OUTPUTS: ClassVar[Mapping[str, list]] = {}
 
     @classmethod
     def command_flags(cls, purpose: str) -> list:

@@ -73,6 +73,7 @@ class TpganTask(Task):
         "frontal_float": {"image": ("uint8", (128, 128, 3)), "landmarks": ("float32", (5, 2))},
         "frontalize_image": {"image_bytes": ("string", ()), "landmarks": ("float32", (5, 2))},
     }
+    SIGNATURE_OUTPUTS = {"serving_default": ["frontal"], "frontal_float": ["frontal_float"]}
 
     @classmethod
     def check_resources(cls, config: Config, resources: Mapping[str, str]) -> None:
