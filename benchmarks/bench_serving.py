@@ -1,18 +1,19 @@
-"""SavedModel latency (batch 1) and throughput (batch 32) against the eager Keras call.
+"""SavedModel latency (batch 1) and throughput (batch 32) against the eager call, for any model.
 
-    python -m benchmarks.bench_serving [--configs=demo] [--repeats=10]
-    python -m benchmarks.bench_serving --configs=paper --repeats=3 --batch_repeats=1 --nosession
+    python -m benchmarks.bench_serving --model=tpgan --configs=demo [--repeats=10]
+    python -m benchmarks.bench_serving --model=fsrnet --configs=demo --signature=super_resolve
+    python -m benchmarks.bench_serving --model=tpgan --configs=paper --repeats=3 \\
+        --batch_repeats=1 --nosession
 
-For each config preset (random weights; speed does not depend on them):
-  eager     generator(inputs, training=False) called eagerly on the prepared training-input
-            dict (image, 4 patches, z): the Keras model alone, no pre/post-processing.
-  savedmodel  tf.saved_model.load(export).signatures["serving_default"]: uint8 faces +
-            landmarks -> uint8 frontals, i.e. the eager call's work PLUS the in-graph facing
-            side, patch cutting, mirroring and uint8 conversion.
-  session   the same signature through TF Serving's loader (tf.compat.v1 Session +
-            saved_model.loader.load), the closest we can get to the server here.
-Latency = median seconds per call at batch 1; throughput = images per second at batch 32
-(median call). Target (issue 5): savedmodel <= 1.1 x eager at batch 1. The last line is JSON.
+For each config preset (random weights; speed does not depend on them) and one signature
+(default: serving_default), on the model's own valid requests (Task.serving_examples):
+  eager       the signature's function run eagerly, op by op (tf.config.run_functions_eagerly):
+              the Keras networks called eagerly plus the signature's pre/post-processing;
+  savedmodel  tf.saved_model.load(export).signatures[signature]: the exported graph;
+  session     the same signature through TF Serving's loader (tf.compat.v1 Session +
+              saved_model.loader.load), the closest we can get to the server here.
+Latency = median seconds per call at batch 1; throughput = examples per second at --batch
+(median call). Target: savedmodel <= 1.1 x eager at batch 1. The last line is JSON.
 """
 from __future__ import annotations
 
@@ -25,11 +26,13 @@ import time
 
 from absl import app, flags, logging
 
-flags.DEFINE_list("configs", ["demo"], "Config presets to measure (demo, paper, tiny).")
+flags.DEFINE_string("model", "tpgan", "Registered model.")
+flags.DEFINE_list("configs", ["demo"], "Config presets to measure.")
+flags.DEFINE_string("signature", "serving_default", "Signature to time.")
 flags.DEFINE_integer("repeats", 10, "Timed calls per measurement (after one warm-up call).")
 flags.DEFINE_integer("batch", 32, "Batch size of the throughput measurement.")
 flags.DEFINE_integer("batch_repeats", None, "Timed calls at --batch (default: max(2, "
-                     "repeats // 3)); 1 for the paper size, whose batch of 32 takes minutes.")
+                     "repeats // 3)); 1 for full-size models, whose batch of 32 takes minutes.")
 flags.DEFINE_bool("session", True, "Also time TF Serving's session loader.")
 FLAGS = flags.FLAGS
 
@@ -44,64 +47,62 @@ def _median_seconds(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
-def measure(config_name: str, repeats: int, batch: int, session: bool,
-            batch_repeats: int | None = None) -> dict:
-    """Times one preset; returns {mode: {"latency_b1_s", "throughput_img_s"}} + meta."""
-    import numpy as np
+def measure(model: str, config_name: str, signature: str, repeats: int, batch: int,
+            session: bool, batch_repeats: int | None = None) -> dict:
+    """Times one preset; returns {mode: {"latency_b1_s", "throughput_per_s"}} + meta."""
     import tensorflow as tf
 
-    from experiments.export import synthetic_faces
-    from tpgan_tf.export import export_for_serving
-    from tpgan_tf.inference import Frontalizer, generator_inputs, load_generator
+    from benchmarks.bench_train_step import cpu_name
+    from tpgan_tf.core.runner import load_trained
+    from tpgan_tf.serving.export import export_task
 
     start = time.perf_counter()
-    generator, cfg, _ = load_generator(config=config_name)
+    task, cfg, _ = load_trained(None, config_name, task=model)
     build_s = time.perf_counter() - start
-    faces, points = synthetic_faces(8)
-    reps = -(-batch // len(faces))
-    images = {1: faces[:1], batch: np.concatenate([faces] * reps)[:batch]}
-    landmarks = {1: points[:1], batch: np.concatenate([points] * reps)[:batch]}
-
-    eager_inputs = {}
-    for b in images:
-        inputs, _ = generator_inputs(tf.constant(images[b]), tf.constant(landmarks[b]))
-        inputs["z"] = tf.zeros([b, generator.z_dim])
-        eager_inputs[b] = inputs
-
-    workdir = tempfile.mkdtemp(prefix="tpgan_bench_serving_")
+    endpoints, _ = task.serving_endpoints()
+    if signature not in endpoints:
+        raise ValueError(f"{model} has no signature {signature!r}; one of {sorted(endpoints)}")
+    fn, _ = endpoints[signature]
+    examples = {b: task.serving_examples(b)[signature] for b in (1, batch)}
+    workdir = tempfile.mkdtemp(prefix="bench_serving_")
     try:
         start = time.perf_counter()
-        path = export_for_serving(Frontalizer(generator), workdir, config=cfg)
+        path = export_task(task, workdir)
         export_s = time.perf_counter() - start
-        start = time.perf_counter()
         loaded = tf.saved_model.load(path)
-        load_s = time.perf_counter() - start
-        serve = loaded.signatures["serving_default"]
+        serve = loaded.signatures[signature]
+        as_tensors = {b: {k: tf.constant(v) for k, v in ex.items()} for b, ex in examples.items()}
 
-        calls = {
-            "eager": lambda b: generator(eager_inputs[b], training=False)["img128"].numpy(),
-            "savedmodel": lambda b: serve(image=tf.constant(images[b]),
-                                          landmarks=tf.constant(landmarks[b]))["frontal"].numpy(),
-        }
+        def eager(b):
+            tf.config.run_functions_eagerly(True)
+            try:
+                return tf.nest.map_structure(lambda t: t.numpy(), fn(**as_tensors[b]))
+            finally:
+                tf.config.run_functions_eagerly(False)
+
+        calls = {"eager": eager,
+                 "savedmodel": lambda b: {k: v.numpy() for k, v in serve(**as_tensors[b]).items()}}
         if session:
             graph = tf.Graph()
             sess = tf.compat.v1.Session(graph=graph)
             with graph.as_default():
                 meta = tf.compat.v1.saved_model.loader.load(sess, ["serve"], path)
-            sig = meta.signature_def["serving_default"]
-            calls["session"] = lambda b: sess.run(sig.outputs["frontal"].name, {
-                sig.inputs["image"].name: images[b], sig.inputs["landmarks"].name: landmarks[b]})
-        result = {"config": config_name, "generator_params": int(generator.count_params()),
+            sig = meta.signature_def[signature]
+            outputs = [o.name for o in sig.outputs.values()]
+            calls["session"] = lambda b: sess.run(outputs, {
+                sig.inputs[k].name: v for k, v in examples[b].items()})
+        result = {"model": model, "config": config_name, "signature": signature,
+                  "parameters": {k: v for k, v in task.parameter_counts().items()},
                   "build_s": round(build_s, 1), "export_s": round(export_s, 1),
-                  "load_s": round(load_s, 1), "batch": batch}
+                  "batch": batch, "cpu": cpu_name()}
         for mode, call in calls.items():
             latency = _median_seconds(lambda: call(1), repeats)
             per_batch = _median_seconds(lambda: call(batch),
                                         batch_repeats or max(2, repeats // 3))
             result[mode] = {"latency_b1_s": round(latency, 4),
-                            "throughput_img_s": round(batch / per_batch, 2)}
+                            "throughput_per_s": round(batch / per_batch, 2)}
             print(f"{config_name:6s} {mode:10s} batch 1: {latency * 1000:8.1f} ms   "
-                  f"batch {batch}: {batch / per_batch:7.2f} images/s", flush=True)
+                  f"batch {batch}: {batch / per_batch:7.2f} examples/s", flush=True)
         if session:
             sess.close()
         ratio = result["savedmodel"]["latency_b1_s"] / result["eager"]["latency_b1_s"]
@@ -119,8 +120,8 @@ def main(argv):
         logging.set_verbosity(logging.WARNING)  # the output; --verbosity=0 brings them back
     import tensorflow as tf
 
-    results = [measure(name, FLAGS.repeats, FLAGS.batch, FLAGS.session, FLAGS.batch_repeats)
-               for name in FLAGS.configs]
+    results = [measure(FLAGS.model, name, FLAGS.signature, FLAGS.repeats, FLAGS.batch,
+                       FLAGS.session, FLAGS.batch_repeats) for name in FLAGS.configs]
     print(json.dumps({"cpu_count": os.cpu_count(), "tensorflow": tf.__version__,
                       "results": results}))
 
