@@ -213,6 +213,9 @@ class TpganTask(Task):
         """One discriminator step on a (distributed) batch. Returns global-mean D terms."""
         z = self.draw_z(batch)
 
+        # Plain graph code: nothing for autograph to convert (MirroredStrategy.run would
+        # otherwise convert it from its source file on every trace).
+        @tf.autograph.experimental.do_not_convert
         def replica_fn(batch, z):
             z = self.replica_z(z)
             with tf.control_dependencies(self._check_labels(batch)):
@@ -230,6 +233,7 @@ class TpganTask(Task):
         """
         z = self.draw_z(batch)
 
+        @tf.autograph.experimental.do_not_convert  # see _d_step
         def replica_fn(batch, z):
             z = self.replica_z(z)
             g_grads, rot_grads, terms, images = self._g_compute(batch, z)
