@@ -120,9 +120,11 @@ class TinyTraining:
         self.model_dir = str(tmp / "run")
         self.saver = self.new_saver()
         # Everything a checkpoint holds (weights, slots, optimiser steps, z / dropout random
-        # state, data position, iteration), as it is before the first iteration.
-        self._initial = checkpointing.make_checkpoint(self.task, self.iterator).write(
-            str(tmp / "initial" / "ckpt"))
+        # state, data position, iteration), as it is before the first iteration. Its own
+        # Checkpoint object, only ever written and read: one that has saved through a
+        # CheckpointManager also tracks a save_counter, which this file does not hold.
+        self._initial = checkpointing.make_checkpoint(self.task, self.iterator)
+        self._initial_path = self._initial.write(str(tmp / "initial" / "ckpt"))
 
     def new_saver(self):
         from tpgan_tf.core import checkpointing
@@ -133,7 +135,7 @@ class TinyTraining:
 
     def reset(self) -> None:
         """Back to the state before the first iteration (for tests that need a fresh run)."""
-        self.saver.checkpoint.read(self._initial).assert_existing_objects_matched()
+        self._initial.read(self._initial_path).assert_existing_objects_matched()
 
     def iterate(self, n):
         values = []
