@@ -4,6 +4,10 @@ encoder-decoder GAN, single- and multi-image (drgan spec = ../shared/spec/drgan.
 Modules: config (sections + presets, registered as "drgan"), blocks (conv units, dropout),
 encoder (G_enc), decoder (G_dec), discriminator (D and its heads), confidence (omega and
 fusion), am_softmax (AM-softmax head), losses, networks (builders, parameter counts, the
-pre-training transfer). Importing the package registers the presets and nothing heavier.
+pre-training transfer); inputs (image records -> batches), sampling (target poses, noise),
+steps (per-replica D / G / pre-training computations), schedule (D:G plans), monitoring
+(failure signals), task (the Task, registered as "drgan"), serving (SavedModel signatures),
+identification / frontal_protocol / evaluation (the two evaluation protocols).
+Keras classes are registered under the package "tpgan_tf.drgan" (no clash with TP-GAN's).
 """
-from tpgan_tf.models.drgan import config  # noqa: F401  (registers the presets)
+from tpgan_tf.models.drgan import config, task  # noqa: F401  (register presets and task)

@@ -20,7 +20,7 @@ from tpgan_tf.core.layers import normal
 W_NORM_EPSILON = 1e-10  # inside the sqrt of the column norm (`AMSoftmax_logit_v2`)
 
 
-@keras.saving.register_keras_serializable(package="tpgan_tf")
+@keras.saving.register_keras_serializable(package="tpgan_tf.drgan")
 class AMSoftmaxHead(keras.layers.Layer):
     """Bias-free cosine layer: features [B, F] -> cosines [B, num_classes] in [-1, 1].
 

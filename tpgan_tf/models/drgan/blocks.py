@@ -51,7 +51,7 @@ def global_average_pool(x):
     return keras.ops.mean(x, axis=(1, 2))
 
 
-@keras.saving.register_keras_serializable(package="tpgan_tf")
+@keras.saving.register_keras_serializable(package="tpgan_tf.drgan")
 class ConvUnit(keras.layers.Layer):
     """3x3 conv (or transposed conv) -> optional BN -> activation: one row of spec 2's tables.
 
@@ -101,7 +101,7 @@ class ConvUnit(keras.layers.Layer):
                 "activation": self.activation, "norm": self.norm}
 
 
-@keras.saving.register_keras_serializable(package="tpgan_tf")
+@keras.saving.register_keras_serializable(package="tpgan_tf.drgan")
 class SeededDropout(keras.layers.Layer):
     """Dropout (training only) whose random state has a fixed variable name.
 
@@ -130,7 +130,7 @@ class SeededDropout(keras.layers.Layer):
         return {**super().get_config(), "rate": self.rate}
 
 
-@keras.saving.register_keras_serializable(package="tpgan_tf")
+@keras.saving.register_keras_serializable(package="tpgan_tf.drgan")
 class ConvStack(keras.layers.Layer):
     """A sequence of ConvUnits from a table of rows (name, stride, channels).
 

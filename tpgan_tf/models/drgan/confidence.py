@@ -21,7 +21,7 @@ import tensorflow as tf
 from tpgan_tf.models.drgan.blocks import ConvUnit, global_average_pool
 
 
-@keras.saving.register_keras_serializable(package="tpgan_tf")
+@keras.saving.register_keras_serializable(package="tpgan_tf.drgan")
 class ConfidenceBranch(keras.layers.Layer):
     """Official omega branch: [B, H, W, C] (Conv52's output) -> omega [B, 1] in (0, 1).
 
@@ -66,34 +66,38 @@ def fuse_features(features, omega, epsilon: float = 1e-6):
     return tf.cast(numerator / denominator, features.dtype)
 
 
-def drop_confidences(omega, rate: float, seed=None):
+def drop_confidences(omega, rate: float, seed=None, draw=None):
     """Paper's "drop-out on the coefficient omega" (drgan spec 2.5; rate [unverified]).
 
     omega: [B, n] or [B, n, 1]. Each omega is set to 0 with probability `rate`, but at least
     one image per row is kept (the one with the largest random draw), so that the network
     learns to fuse any number 1..n of images. No 1/(1-rate) rescaling: the fusion divides by
     sum(omega), so a common scale cancels. seed: a keras.random.SeedGenerator or an int.
-    Returns omega's shape and dtype.
+    draw: optional uniform [0, 1) values of omega's shape to use instead of drawing them (a
+    training task draws them from its own checkpointed generator, so that a resumed run
+    drops the same images). Returns omega's shape and dtype.
     """
     if not 0 <= rate < 1:
         raise ValueError(f"drop_confidences: rate must be in [0, 1), got {rate}")
     if rate == 0:
         return omega
-    shape = tf.shape(omega)
-    draw = keras.random.uniform(shape, seed=seed)
+    if draw is None:
+        draw = keras.random.uniform(tf.shape(omega), seed=seed)
+    draw = tf.reshape(tf.cast(draw, tf.float32), tf.shape(omega))
     largest = draw >= tf.reduce_max(draw, axis=1, keepdims=True)  # over the n images
     keep = tf.logical_or(draw >= rate, largest)
     return omega * tf.cast(keep, omega.dtype)
 
 
 def encode_and_fuse(encoder, images, epsilon: float = 1e-6, omega_dropout: float = 0.0,
-                    seed=None, training=None):
+                    seed=None, training=None, draw=None):
     """Encodes n images of each row and fuses them (drgan spec 2.5).
 
     images: [B, n, H, W, 3]; encoder: encoder.Encoder. The B * n images go through the
     encoder as ONE batch (one set of training BN statistics; the official code encodes its
     four image groups in separate calls). omega_dropout > 0 applies `drop_confidences`
-    (training only). Returns (fused [B, N^f], features [B, n, N^f], omega [B, n, 1]).
+    (training only; `draw`: its uniform values [B, n], see there). Returns (fused [B, N^f],
+    features [B, n, N^f], omega [B, n, 1]).
     """
     if images.shape.rank != 5:
         raise ValueError(f"encode_and_fuse: images must be [B, n, H, W, 3], got {images.shape}")
@@ -103,5 +107,5 @@ def encode_and_fuse(encoder, images, epsilon: float = 1e-6, omega_dropout: float
     n = images.shape[1] if images.shape[1] is not None else shape[1]
     features = tf.reshape(out["features"], [-1, n, out["features"].shape[-1]])
     omega = tf.reshape(out["omega"], [-1, n, 1])
-    weights = drop_confidences(omega, omega_dropout, seed) if training else omega
+    weights = drop_confidences(omega, omega_dropout, seed, draw) if training else omega
     return fuse_features(features, weights, epsilon), features, omega

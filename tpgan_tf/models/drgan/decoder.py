@@ -62,7 +62,7 @@ def sample_z(batch_size, z_dim: int, distribution: str = "uniform", scale: float
     raise ValueError(f"z distribution must be one of {Z_DISTRIBUTIONS}, got {distribution!r}")
 
 
-@keras.saving.register_keras_serializable(package="tpgan_tf")
+@keras.saving.register_keras_serializable(package="tpgan_tf.drgan")
 class Decoder(keras.Model):
     """G_dec: dict {features [B, N^f], pose [B, pose_dim], z [B, z_dim]} -> image
     [B, image_size, image_size, 3] from tanh.

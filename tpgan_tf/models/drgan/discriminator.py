@@ -32,7 +32,7 @@ OFFICIAL_TRUNK_ROWS = CASIA_ROWS[:12]  # conv11 .. conv51 (d_k01 .. d_k40)
 OFFICIAL_BRANCH_ROWS = CASIA_ROWS[12:]  # conv52, conv53 (each branch's own pair)
 
 
-@keras.saving.register_keras_serializable(package="tpgan_tf")
+@keras.saving.register_keras_serializable(package="tpgan_tf.drgan")
 class Discriminator(keras.Model):
     """D: images [B, H, W, 3] in [-1, 1] -> dict of head outputs (module docstring).
 

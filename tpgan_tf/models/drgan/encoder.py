@@ -43,7 +43,7 @@ def feature_dim(width: float = 1.0) -> int:
     return scaled(FEATURE_CHANNELS, width)
 
 
-@keras.saving.register_keras_serializable(package="tpgan_tf")
+@keras.saving.register_keras_serializable(package="tpgan_tf.drgan")
 class Encoder(keras.Model):
     """G_enc: images [B, H, W, 3] in [-1, 1] (H = W, a multiple of 16) -> dict
         features [B, N^f]  f(x), after the optional dropout (training only)
