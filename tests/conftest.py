@@ -228,3 +228,50 @@ def sample_faces():
     images = np.stack([a.image, a.image[:, ::-1], b.image, c.image])
     points = np.stack([a.landmarks, a_mirror, b.landmarks, c.landmarks]).astype(np.float32)
     return images, points
+
+
+# ---------------------------------------------------------------- serving-client inputs
+
+@pytest.fixture(scope="session")
+def tiny_signature_defs(tiny_export) -> dict:
+    """{signature: {"inputs"/"outputs": {name: (dtype name, shape with -1 for None)}}} of the
+    shared export."""
+    import tensorflow as tf
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    model = saved_model_pb2.SavedModel()
+    with open(os.path.join(tiny_export, "saved_model.pb"), "rb") as f:
+        model.ParseFromString(f.read())
+    out = {}
+    for name, sig in model.meta_graphs[0].signature_def.items():
+        if name.startswith("__"):  # __saved_model_init_op
+            continue
+        out[name] = {side: {k: (tf.dtypes.as_dtype(v.dtype).name,
+                                [d.size for d in v.tensor_shape.dim])
+                            for k, v in getattr(sig, side).items()}
+                     for side in ("inputs", "outputs")}
+    return out
+
+
+@pytest.fixture(scope="session")
+def client_files(tmp_path_factory):
+    """Two photos with a landmark CSV next to them, and an aligned face with its points (the
+    serving-client tests)."""
+    from tpgan_tf.faces import alignment as al
+    from tpgan_tf.faces.landmarks import write_landmark_csv
+
+    root = tmp_path_factory.mktemp("client")
+    table = {}
+    for i, (yaw, size) in enumerate([(30, (320, 240)), (-40, (200, 150))]):
+        raw, lm = photo(20 + i, yaw, size)
+        name = f"photos/p{i}.png"
+        os.makedirs(root / "photos", exist_ok=True)
+        (root / name).write_bytes(png_bytes(raw))
+        table[name] = lm
+    write_landmark_csv(str(root / "landmarks.csv"), table)
+    face = al.align_face(*photo(22, 15))
+    (root / "aligned.png").write_bytes(png_bytes(face.image))
+    return {"root": root, "photos": [str(root / n) for n in sorted(table)],
+            "csv": str(root / "landmarks.csv"), "points": [table[n] for n in sorted(table)],
+            "aligned": str(root / "aligned.png"), "aligned_points": face.landmarks,
+            "aligned_image": face.image}

@@ -1,106 +1,45 @@
-"""The TF Serving client (experiments/serving_client.py): the REST and gRPC requests it builds
-match the exported signatures, and it works end to end against local stand-ins of TF Serving
-(127.0.0.1 only) that answer with the SavedModel run in this process (tests/conftest.py:
-`tiny_export`, `tiny_saved_model`)."""
+"""TF Serving client transport (tpgan_tf/serving/client.py): the REST and gRPC requests built
+from request instances match the exported signatures of the shared tiny TP-GAN export
+(tests/conftest.py `tiny_signature_defs`), responses are parsed and outputs written. The
+script that builds instances from files and runs against stand-in servers:
+tests/experiments/test_serving_client.py."""
 from __future__ import annotations
 
 import base64
-import http.server
 import json
 import os
-import threading
-from concurrent import futures
 
+import cv2
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from experiments import serving_client as sc
-from tests.conftest import decode_png, photo, png_bytes
-from tpgan_tf.faces import alignment as al
-from tpgan_tf.faces.landmarks import write_landmark_csv
+from tpgan_tf.models.tpgan.task import TpganTask
+from tpgan_tf.serving import client
+
+SIGNATURE_INPUTS = TpganTask.SIGNATURE_INPUTS
 
 
-@pytest.fixture(scope="module")
-def defs(tiny_export) -> dict:
-    """{signature: {"inputs"/"outputs": {name: (dtype name, shape with -1 for None)}}} of the
-    shared export."""
-    from tensorflow.core.protobuf import saved_model_pb2
-
-    model = saved_model_pb2.SavedModel()
-    with open(os.path.join(tiny_export, "saved_model.pb"), "rb") as f:
-        model.ParseFromString(f.read())
-    out = {}
-    for name, sig in model.meta_graphs[0].signature_def.items():
-        if name.startswith("__"):  # __saved_model_init_op
-            continue
-        out[name] = {side: {k: (tf.dtypes.as_dtype(v.dtype).name,
-                                [d.size for d in v.tensor_shape.dim])
-                            for k, v in getattr(sig, side).items()}
-                     for side in ("inputs", "outputs")}
-    return out
+def _photo_instances(files):
+    """frontalize_image instances of the photos: their file bytes and raw landmarks."""
+    return [{"image_bytes": open(p, "rb").read(), "landmarks": np.asarray(lm, np.float32)}
+            for p, lm in zip(files["photos"], files["points"])]
 
 
-@pytest.fixture(scope="module")
-def files(tmp_path_factory):
-    """Two photos with a landmark CSV next to them, and an aligned face with its points."""
-    root = tmp_path_factory.mktemp("client")
-    table = {}
-    for i, (yaw, size) in enumerate([(30, (320, 240)), (-40, (200, 150))]):
-        raw, lm = photo(20 + i, yaw, size)
-        name = f"photos/p{i}.png"
-        os.makedirs(root / "photos", exist_ok=True)
-        (root / name).write_bytes(png_bytes(raw))
-        table[name] = lm
-    write_landmark_csv(str(root / "landmarks.csv"), table)
-    face = al.align_face(*photo(22, 15))
-    (root / "aligned.png").write_bytes(png_bytes(face.image))
-    return {"root": root, "photos": [str(root / n) for n in sorted(table)],
-            "csv": str(root / "landmarks.csv"), "points": [table[n] for n in sorted(table)],
-            "aligned": str(root / "aligned.png"), "aligned_points": face.landmarks,
-            "aligned_image": face.image}
+def _aligned_instance(files):
+    """A serving_default instance: the aligned face (uint8) and its crop landmarks."""
+    return {"image": files["aligned_image"],
+            "landmarks": np.asarray(files["aligned_points"], np.float32)}
 
 
 def _shape_fits(shape, expected):
     return len(shape) == len(expected) and all(e in (-1, s) for s, e in zip(shape, expected))
 
 
-def test_client_table_matches_the_export(defs):
-    for name, inputs in sc.SIGNATURES.items():
-        assert set(inputs) == set(defs[name]["inputs"]), name
-        for key, (dtype, shape) in inputs.items():
-            assert defs[name]["inputs"][key] == (dtype, [-1, *shape]), (name, key)
-
-
-def test_landmark_arguments(files, tmp_path):
-    np.testing.assert_array_equal(sc.parse_landmark_numbers("1,2 3, 4,5,6,7,8,9,10"),
-                                  np.arange(1, 11, dtype=np.float32).reshape(5, 2))
-    with pytest.raises(ValueError, match="10 numbers"):
-        sc.parse_landmark_numbers("1,2,3")
-    with pytest.raises(ValueError, match="10 numbers or a CSV"):
-        sc.parse_landmark_numbers("missing.csv")
-    got = sc.landmarks_for(files["csv"], files["photos"])  # paths relative to the CSV
-    for g, p in zip(got, files["points"]):
-        np.testing.assert_allclose(g, p, rtol=1e-6)
-    elsewhere = tmp_path / "p1.png"  # found by its unique file name
-    elsewhere.write_bytes(b"")
-    np.testing.assert_allclose(sc.landmarks_for(files["csv"], [str(elsewhere)])[0],
-                               files["points"][1], rtol=1e-6)
-    with pytest.raises(ValueError, match="no landmarks for"):
-        sc.landmarks_for(files["csv"], [files["aligned"]])
-    with pytest.raises(ValueError, match="one --image"):
-        sc.landmarks_for("1,2,3,4,5,6,7,8,9,10", files["photos"])
-    with pytest.raises(ValueError, match="aligned 128x128"):
-        sc.instance_inputs("serving_default", files["photos"][0], files["points"][0])
-    with pytest.raises(ValueError, match="finite"):
-        sc.instance_inputs("frontalize_image", files["photos"][0], np.full((5, 2), np.nan))
-
-
-def test_rest_request_matches_signatures(files, defs):
-    points = sc.landmarks_for(files["csv"], files["photos"])
-    instances = [sc.instance_inputs("frontalize_image", p, lm)
-                 for p, lm in zip(files["photos"], points)]
-    body = sc.rest_request("frontalize_image", instances)
+def test_rest_request_matches_signatures(client_files, tiny_signature_defs):
+    files, defs = client_files, tiny_signature_defs
+    points = [np.asarray(p, np.float32) for p in files["points"]]
+    body = client.rest_request("frontalize_image", _photo_instances(files))
     json.dumps(body)  # serialisable as it is
     assert body["signature_name"] == "frontalize_image" and len(body["instances"]) == 2
     for row, path, lm in zip(body["instances"], files["photos"], points):
@@ -111,22 +50,21 @@ def test_rest_request_matches_signatures(files, defs):
                            defs["frontalize_image"]["inputs"]["landmarks"][1])
         np.testing.assert_array_equal(np.asarray(row["landmarks"], np.float32), lm)
 
-    inst = sc.instance_inputs("serving_default", files["aligned"], files["aligned_points"])
-    row = sc.rest_request("serving_default", [inst])["instances"][0]
+    row = client.rest_request("serving_default", [_aligned_instance(files)])["instances"][0]
     assert set(row) == set(defs["serving_default"]["inputs"])
     image = np.asarray(row["image"])
     assert image.dtype.kind == "i" and image.min() >= 0 and image.max() <= 255  # uint8 as ints
     assert _shape_fits([1, *image.shape], defs["serving_default"]["inputs"]["image"][1])
     np.testing.assert_array_equal(image, files["aligned_image"])
-    assert sc.rest_url("localhost:8501", "tpgan") == "http://localhost:8501/v1/models/tpgan:predict"
-    assert sc.rest_url("http://h:1/", "m", 3) == "http://h:1/v1/models/m/versions/3:predict"
+    assert client.rest_url("localhost:8501", "tpgan") == "http://localhost:8501/v1/models/tpgan:predict"
+    assert client.rest_url("http://h:1/", "m", 3) == "http://h:1/v1/models/m/versions/3:predict"
 
 
-def test_grpc_request_matches_signatures(files, defs):
-    points = sc.landmarks_for(files["csv"], files["photos"])
-    instances = [sc.instance_inputs("frontalize_image", p, lm)
-                 for p, lm in zip(files["photos"], points)]
-    request = sc.grpc_request("tpgan", "frontalize_image", instances, version=4)
+def test_grpc_request_matches_signatures(client_files, tiny_signature_defs):
+    files, defs = client_files, tiny_signature_defs
+    points = [np.asarray(p, np.float32) for p in files["points"]]
+    request = client.grpc_request("tpgan", "frontalize_image", _photo_instances(files),
+                                  SIGNATURE_INPUTS["frontalize_image"], version=4)
     assert request.model_spec.name == "tpgan" and request.model_spec.version.value == 4
     assert request.model_spec.signature_name == "frontalize_image"
     assert set(request.inputs) == set(defs["frontalize_image"]["inputs"])
@@ -138,8 +76,8 @@ def test_grpc_request_matches_signatures(files, defs):
     assert [bytes(b) for b in sent] == [open(p, "rb").read() for p in files["photos"]]
     np.testing.assert_array_equal(tf.make_ndarray(request.inputs["landmarks"]), np.stack(points))
 
-    inst = sc.instance_inputs("serving_default", files["aligned"], files["aligned_points"])
-    request = sc.grpc_request("tpgan", "serving_default", [inst])
+    request = client.grpc_request("tpgan", "serving_default", [_aligned_instance(files)],
+                                  SIGNATURE_INPUTS["serving_default"])
     assert not request.model_spec.HasField("version")
     for key, proto in request.inputs.items():
         dtype, shape = defs["serving_default"]["inputs"][key]
@@ -153,150 +91,38 @@ def test_parse_rest_response_by_hand():
     png = b"\x89PNG\r\n\x1a\n..."
     body = {"predictions": [{"frontal_png_bytes": {"b64": base64.b64encode(png).decode()},
                              "aligned_landmarks": [[1.0, 2.0]] * 5}]}
-    (got,) = sc.parse_rest_response(body)
+    (got,) = client.parse_rest_response(body)
     assert got["frontal_png_bytes"] == png and got["aligned_landmarks"].shape == (5, 2)
-    (single,) = sc.parse_rest_response({"predictions": [[[[1, 2, 3]]]]}, ["frontal"])
+    (single,) = client.parse_rest_response({"predictions": [[[[1, 2, 3]]]]}, ["frontal"])
     assert single["frontal"].shape == (1, 1, 3)
     with pytest.raises(RuntimeError, match="server error: bad landmarks"):
-        sc.parse_rest_response({"error": "bad landmarks"})
+        client.parse_rest_response({"error": "bad landmarks"})
 
 
-# ---------------------------------------------------------------- local stand-ins of TF Serving
+def test_parse_grpc_response_by_hand():
+    from tensorflow_serving.apis import predict_pb2
 
-def _run_signature(model, name: str, inputs: dict) -> dict:
-    """Runs an exported signature of the loaded SavedModel `model`; numpy in, numpy out."""
-    fn = model.signatures[name]
-    return {k: v.numpy() for k, v in fn(**{k: tf.constant(v) for k, v in inputs.items()}).items()}
-
-
-def _rest_inputs(body: dict, defs: dict) -> dict:
-    """TF Serving's row format: one tensor per input, b64 objects decoded for strings."""
-    sig = defs[body.get("signature_name", "serving_default")]["inputs"]
-    out = {}
-    for key, (dtype, _) in sig.items():
-        values = [row[key] for row in body["instances"]]
-        if dtype == "string":
-            out[key] = np.array([base64.b64decode(v["b64"]) for v in values], dtype=object)
-        else:
-            out[key] = np.asarray(values, dtype=dtype)
-    return out
+    response = predict_pb2.PredictResponse()
+    response.outputs["frontal_png_bytes"].CopyFrom(
+        tf.make_tensor_proto(np.array([b"\x89PNG a", b"\x89PNG b"], dtype=object)))
+    response.outputs["aligned_landmarks"].CopyFrom(
+        tf.make_tensor_proto(np.arange(20, dtype=np.float32).reshape(2, 5, 2)))
+    got = client.parse_grpc_response(response)
+    assert len(got) == 2 and got[1]["frontal_png_bytes"] == b"\x89PNG b"
+    np.testing.assert_array_equal(got[0]["aligned_landmarks"], np.arange(10).reshape(5, 2))
+    assert client.parse_grpc_response(predict_pb2.PredictResponse()) == []
 
 
-def _rest_value(name: str, value):
-    """TF Serving's JSON for one output value: b64 only for strings named *_bytes."""
-    if isinstance(value, bytes):
-        assert name.endswith("_bytes"), f"{name}: binary output without the _bytes suffix"
-        return {"b64": base64.b64encode(value).decode("ascii")}
-    return value.tolist()
-
-
-def _start_rest_server(model, defs):
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 (http.server's name)
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            assert self.path == "/v1/models/tpgan:predict", self.path
-            try:
-                name = body.get("signature_name", "serving_default")
-                outputs = _run_signature(model, name, _rest_inputs(body, defs))
-                batch = len(next(iter(outputs.values())))
-                if len(outputs) == 1:
-                    ((key, value),) = outputs.items()
-                    preds = [_rest_value(key, value[i]) for i in range(batch)]
-                else:
-                    preds = [{k: _rest_value(k, v[i]) for k, v in outputs.items()}
-                             for i in range(batch)]
-                status, answer = 200, {"predictions": preds}
-            except tf.errors.InvalidArgumentError as err:
-                status, answer = 400, {"error": err.message}
-            data = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
-def _check_written(model, files, written, signature):
-    """Compares the client's files with the signature run directly."""
-    if signature == "frontalize_image":
-        direct = _run_signature(model, "frontalize_image", {
-            "image_bytes": np.array([open(p, "rb").read() for p in files["photos"]], object),
-            "landmarks": np.stack(files["points"]).astype(np.float32)})
-        for i, paths in enumerate(written):
-            assert sorted(os.path.basename(p) for p in paths) == [
-                f"p{i}_aligned.png", f"p{i}_aligned_landmarks.npy", f"p{i}_frontal.png"]
-            frontal = [p for p in paths if p.endswith("_frontal.png")][0]
-            assert open(frontal, "rb").read() == direct["frontal_png_bytes"][i]
-    else:
-        direct = _run_signature(model, "serving_default", {
-            "image": files["aligned_image"][None],
-            "landmarks": files["aligned_points"][None].astype(np.float32)})
-        (paths,) = written
-        np.testing.assert_array_equal(decode_png(open(paths[0], "rb").read()),
-                                      direct["frontal"][0])
-
-
-def _run_both_signatures(model, address, api, files, tmp_path):
-    """The client against a running server: frontalize_image on the photos, serving_default on
-    the aligned face; checks what it wrote."""
-    written = sc.run(address, api, "tpgan", "frontalize_image", files["photos"], files["csv"],
-                     str(tmp_path / "a"), timeout=120)
-    _check_written(model, files, written, "frontalize_image")
-    numbers = ",".join(str(float(v)) for v in files["aligned_points"].ravel())
-    written = sc.run(address, api, "tpgan", "serving_default", [files["aligned"]], numbers,
-                     str(tmp_path / "b"), timeout=120)
-    _check_written(model, files, written, "serving_default")
-
-
-def test_rest_end_to_end(files, tmp_path, defs, tiny_saved_model):
-    server = _start_rest_server(tiny_saved_model, defs)
-    address = f"127.0.0.1:{server.server_address[1]}"
-    try:
-        _run_both_signatures(tiny_saved_model, address, "rest", files, tmp_path)
-        bad = ",".join(str(float(v) + 300) for v in files["aligned_points"].ravel())
-        with pytest.raises(RuntimeError, match="(?s)HTTP 400.*inside the 128 x 128"):
-            sc.run(address, "rest", "tpgan", "serving_default", [files["aligned"]], bad,
-                   str(tmp_path / "c"), timeout=120)
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def test_grpc_end_to_end(files, tmp_path, tiny_saved_model):
-    import grpc
-    from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
-
-    class Servicer(prediction_service_pb2_grpc.PredictionServiceServicer):
-        def Predict(self, request, context):  # noqa: N802 (the gRPC method name)
-            inputs = {k: tf.make_ndarray(v) for k, v in request.inputs.items()}
-            try:
-                outputs = _run_signature(tiny_saved_model, request.model_spec.signature_name,
-                                         inputs)
-            except tf.errors.InvalidArgumentError as err:
-                context.abort(grpc.StatusCode.INVALID_ARGUMENT, err.message)
-            response = predict_pb2.PredictResponse()
-            response.model_spec.CopyFrom(request.model_spec)
-            for key, value in outputs.items():
-                response.outputs[key].CopyFrom(tf.make_tensor_proto(value))
-            return response
-
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
-    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(Servicer(), server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    try:
-        address = f"127.0.0.1:{port}"
-        _run_both_signatures(tiny_saved_model, address, "grpc", files, tmp_path)
-        with pytest.raises(RuntimeError, match="(?s)INVALID_ARGUMENT.*lies outside its image"):
-            bad = ",".join("5000" for _ in range(10))
-            sc.run(address, "grpc", "tpgan", "frontalize_image", files["photos"][:1], bad,
-                   str(tmp_path / "c"), timeout=120)
-    finally:
-        server.stop(grace=None)
+def test_save_outputs_by_kind(tmp_path):
+    png = cv2.imencode(".png", np.zeros((4, 4, 3), np.uint8))[1].tobytes()
+    image = np.arange(4 * 4 * 3, dtype=np.int64).reshape(4, 4, 3)  # uint8 values as ints (JSON)
+    written = client.save_outputs({"aligned_png_bytes": png, "frontal": image,
+                                   "frontal_float": image / 255.0}, str(tmp_path / "out"), "a")
+    assert [os.path.basename(p) for p in written] == ["a_aligned.png", "a_frontal.png",
+                                                      "a_frontal_float.npy"]
+    assert open(written[0], "rb").read() == png  # encoded bytes are written as they came
+    np.testing.assert_array_equal(cv2.imread(written[1])[:, :, ::-1], image.astype(np.uint8))
+    np.testing.assert_allclose(np.load(written[2]), image / 255.0)
+    json.dumps(client.rest_request("x", [{"v": np.float32(1.5), "b": b"\x00"}]))
+    assert base64.b64decode(client.rest_request("x", [{"b": b"\x00\x01"}])["instances"][0][
+        "b"]["b64"]) == b"\x00\x01"
