@@ -1,7 +1,10 @@
 """experiments/model_summary.py: the parameter counts of a preset against the spec."""
+import pytest
+
 from experiments.model_summary import parameter_counts
 
 
+@pytest.mark.slow  # builds the full-size G and D (~20 s); test_generator checks the same counts
 def test_paper_counts_equal_spec_2_7():
     counts, expected, cfg = parameter_counts("tpgan", "paper")
     assert cfg.name == "paper" and expected
