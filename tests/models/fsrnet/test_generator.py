@@ -117,3 +117,17 @@ def test_builds_and_runs_under_mixed_bfloat16():
     finally:
         keras.config.set_dtype_policy(previous)
     assert keras.config.dtype_policy().name == previous.name
+
+
+def test_input_residual_starts_as_bicubic_and_keeps_the_parameter_count():
+    plain = FsrnetGenerator(4, width=0.0625, hourglass_depth=1, num_stacks=1)
+    skip = FsrnetGenerator(4, width=0.0625, hourglass_depth=1, num_stacks=1,
+                           input_residual=True)
+    x = tf.constant(np.random.default_rng(1).uniform(size=(1, 32, 32, 3)), tf.float32)
+    out = skip(x, training=False)
+    # both image heads start at zero: y_c = y_hat = x
+    np.testing.assert_array_equal(out["coarse"].numpy(), x.numpy())
+    np.testing.assert_array_equal(out["sr"].numpy(), x.numpy())
+    assert not np.allclose(plain(x, training=False)["sr"].numpy(), x.numpy(), atol=1e-3)
+    assert _count(skip) == _count(plain)
+    assert FsrnetGenerator.from_config(skip.get_config()).input_residual is True

@@ -48,6 +48,9 @@ class FsrnetModelConfig:
     # Image heads (coarse and fine): linear on [0, 1] data (spec 1 recommendation [INF]);
     # "tanh" as [CS]/[CY]. The official activation is unknown.
     image_activation: str = "none"
+    # Global skip from the input to both image heads (y = x + net): in NO source (spec 4.1);
+    # off by default, on in the `demo` preset so a few CPU minutes beat bicubic.
+    input_residual: bool = False
     # Fine encoder's last conv (spec 4.2, unknown [UNV]): "relu" as [LI]; [CS]/[CY] "tanh".
     encoder_activation: str = "relu"
     # Conv padding [UNV]: Torch-style symmetric zeros; "reflect" as [CS]/[CY].

@@ -11,6 +11,11 @@ Output: a dict
     features [B, H/2, W/2, 128*w]    h, the last hourglass's features
 Image heads are linear by default (spec 1 recommendation: [0, 1] in and out, clip only
 for display and metrics); tanh behind `image_activation`.
+
+`input_residual` (default off; NOT in the paper or any source, spec 4.1 "no global skip"): both
+image heads predict a correction of the input, y_c = x + CoarseSR(x) and y_hat = x + decoder.
+Both heads' last convs then start at zero, so the network starts as bicubic (y = x) instead
+of having to learn the identity first: a switch for short CPU runs (the `demo` preset).
 """
 from __future__ import annotations
 
@@ -35,7 +40,8 @@ class FsrnetGenerator(keras.Model):
                  num_stacks: int = 2, pooling: str = "max", upsampling: str = "nearest",
                  decoder_prior_input: str = "maps", image_activation: str = "none",
                  encoder_activation: str = "relu", padding: str = "zero",
-                 norm: dict | None = None, init_stddev: float = INIT_STDDEV, **kwargs):
+                 norm: dict | None = None, init_stddev: float = INIT_STDDEV,
+                 input_residual: bool = False, **kwargs):
         kwargs.setdefault("name", "fsrnet_generator")
         super().__init__(**kwargs)
         self.num_priors, self.width = int(num_priors), float(width)
@@ -45,12 +51,17 @@ class FsrnetGenerator(keras.Model):
                                                 DECODER_PRIOR_INPUTS)
         self.image_activation, self.encoder_activation = image_activation, encoder_activation
         self.padding, self.norm, self.init_stddev = padding, dict(norm or {}), float(init_stddev)
+        self.input_residual = bool(input_residual)
         common = dict(width=width, padding=padding, norm=self.norm, init_stddev=init_stddev)
-        self.coarse = CoarseSR(output_activation=image_activation, name="coarse", **common)
+        # With the input skip the image heads start at zero: y_c = y_hat = x at step 0.
+        head = dict(output_init_stddev=0.0) if self.input_residual else {}
+        self.coarse = CoarseSR(output_activation=image_activation, name="coarse", **common,
+                               **head)
         self.encoder = FineEncoder(output_activation=encoder_activation, name="encoder", **common)
         self.prior = PriorEstimation(num_priors, hourglass_depth, num_stacks, pooling, upsampling,
                                      name="prior", **common)
-        self.decoder = FineDecoder(output_activation=image_activation, name="decoder", **common)
+        self.decoder = FineDecoder(output_activation=image_activation, name="decoder", **common,
+                                   **head)
         self.built = True  # a container: its sub-networks build on the first call
 
     @classmethod
@@ -63,7 +74,8 @@ class FsrnetGenerator(keras.Model):
                    decoder_prior_input=m.decoder_prior_input,
                    image_activation=m.image_activation,
                    encoder_activation=m.encoder_activation, padding=m.padding,
-                   norm=norm_dict(m), init_stddev=m.init_stddev)
+                   norm=norm_dict(m), init_stddev=m.init_stddev,
+                   input_residual=m.input_residual)
 
     @property
     def size_multiple(self) -> int:
@@ -90,10 +102,14 @@ class FsrnetGenerator(keras.Model):
     def call(self, x, training=None):
         self.check_input_shape(tuple(x.shape))
         coarse = self.coarse(x, training=training)
+        if self.input_residual:
+            coarse = keras.ops.cast(x, coarse.dtype) + coarse
         features = self.encoder(coarse, training=training)
         priors, hourglass = self.prior(coarse, training=training)
         prior_input = priors if self.decoder_prior_input == "maps" else hourglass
         sr = self.decoder(features, prior_input, training=training)
+        if self.input_residual:
+            sr = keras.ops.cast(x, sr.dtype) + sr
         return {"coarse": coarse, "priors": priors, "sr": sr, "features": hourglass}
 
     def get_config(self):
@@ -103,7 +119,8 @@ class FsrnetGenerator(keras.Model):
                 "decoder_prior_input": self.decoder_prior_input,
                 "image_activation": self.image_activation,
                 "encoder_activation": self.encoder_activation, "padding": self.padding,
-                "norm": self.norm, "init_stddev": self.init_stddev}
+                "norm": self.norm, "init_stddev": self.init_stddev,
+                "input_residual": self.input_residual}
 
 
 def norm_dict(model_cfg) -> dict:

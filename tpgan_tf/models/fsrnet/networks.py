@@ -22,6 +22,16 @@ PRIOR_STEM_BLOCKS = 2  # spec 4.3 rows 3-4
 IMAGE_CHANNELS = 3
 
 
+def _output_stddev(value: float | None, default: float) -> float:
+    """The image head's init stddev: `default` (the spec 7 N(0, 0.02)) unless given; 0 gives a
+    zero head (generator `input_residual`: the network starts as the identity on x)."""
+    if value is None:
+        return float(default)
+    if value < 0:
+        raise ValueError(f"output_init_stddev must be >= 0, got {value}")
+    return float(value)
+
+
 class _Container(keras.layers.Layer):
     """Common arguments of the sub-networks: width, padding, norm dict, init stddev."""
 
@@ -60,13 +70,15 @@ class CoarseSR(_Container):
     [B, H, W, 3] -> [B, H, W, 3]; no global skip from the input (no source has one).
     output_activation "none" (spec 1 recommendation) or "tanh" ([CS]/[CY])."""
 
-    def __init__(self, output_activation: str = "none", **kwargs):
+    def __init__(self, output_activation: str = "none", output_init_stddev: float | None = None,
+                 **kwargs):
         super().__init__(**kwargs)
         self.output_activation = check_choice("output_activation", output_activation, ACTIVATIONS)
+        self.output_init_stddev = _output_stddev(output_init_stddev, self.init_stddev)
         c = scaled(64, self.width)
         self.stem = ConvUnit(c, 3, 1, name="stem", **self._unit())
         self._add_blocks(COARSE_BLOCKS)
-        self.out = Conv(IMAGE_CHANNELS, 3, 1, self.padding, init_stddev=self.init_stddev,
+        self.out = Conv(IMAGE_CHANNELS, 3, 1, self.padding, init_stddev=self.output_init_stddev,
                         name="out")
         self.built = True
 
@@ -77,7 +89,8 @@ class CoarseSR(_Container):
         return activate(self.out(x), self.output_activation)
 
     def get_config(self):
-        return {**super().get_config(), "output_activation": self.output_activation}
+        return {**super().get_config(), "output_activation": self.output_activation,
+                "output_init_stddev": self.output_init_stddev}
 
 
 @keras.saving.register_keras_serializable(package="tpgan_tf.fsrnet")
@@ -165,14 +178,16 @@ class FineDecoder(_Container):
     (f [B, h, w, 64], prior [B, h, w, C_p]) -> [B, 2h, 2w, 3]. C_p is K ("maps") or 128
     ("features"); the decoder does not care which. output_activation "none" | "tanh"."""
 
-    def __init__(self, output_activation: str = "none", **kwargs):
+    def __init__(self, output_activation: str = "none", output_init_stddev: float | None = None,
+                 **kwargs):
         super().__init__(**kwargs)
         self.output_activation = check_choice("output_activation", output_activation, ACTIVATIONS)
+        self.output_init_stddev = _output_stddev(output_init_stddev, self.init_stddev)
         c = scaled(64, self.width)
         self.reduce = ConvUnit(c, 3, 1, name="reduce", **self._unit())
         self.upsample = ConvUnit(c, 4, 2, transpose=True, name="upsample", **self._unit())
         self._add_blocks(DECODER_BLOCKS)
-        self.out = Conv(IMAGE_CHANNELS, 3, 1, self.padding, init_stddev=self.init_stddev,
+        self.out = Conv(IMAGE_CHANNELS, 3, 1, self.padding, init_stddev=self.output_init_stddev,
                         name="out")
         self.built = True
 
@@ -185,4 +200,5 @@ class FineDecoder(_Container):
         return activate(self.out(x), self.output_activation)
 
     def get_config(self):
-        return {**super().get_config(), "output_activation": self.output_activation}
+        return {**super().get_config(), "output_activation": self.output_activation,
+                "output_init_stddev": self.output_init_stddev}

@@ -98,3 +98,34 @@ def prior_maps(landmarks, label_map, prior_set: PriorSet, image_size: int = 128,
     remap = label_remap(prior_set.label_map_set, prior_set.parsing_set)
     parsing = parsing_one_hot(label_map, prior_set.num_parsing, remap, map_size)
     return tf.concat([heat, parsing], axis=-1)
+
+
+def from_map_coordinates(points, image_size: int, map_size: int) -> tf.Tensor:
+    """Map-cell (u, v) -> image-pixel (x, y), the inverse of to_map_coordinates:
+    x = (u + 0.5) * image/map - 0.5. [..., 2] -> float32 [..., 2]."""
+    return (tf.cast(points, tf.float32) + 0.5) * (image_size / map_size) - 0.5
+
+
+def heatmap_landmarks(heatmaps, image_size: int = 128) -> tf.Tensor:
+    """Landmarks read off predicted heatmaps: [B, h, w, N] -> [B, N, 2] (x, y) in image pixels.
+
+    Per channel the arg-max cell, moved a quarter cell towards the higher of its two
+    neighbours in x and in y (the stacked-hourglass decoding), then mapped to image pixels
+    (from_map_coordinates)."""
+    maps = tf.cast(tf.convert_to_tensor(heatmaps), tf.float32)
+    if maps.shape.rank != 4:
+        raise ValueError(f"heatmaps must be [B, h, w, N], got shape {maps.shape}")
+    h, w = int(maps.shape[1]), int(maps.shape[2])
+    flat = tf.transpose(maps, [0, 3, 1, 2])  # [B, N, h, w]
+    index = tf.argmax(tf.reshape(flat, [tf.shape(flat)[0], tf.shape(flat)[1], h * w]), axis=-1,
+                      output_type=tf.int32)
+    row, col = index // w, index % w
+
+    def value(r, c):
+        r, c = tf.clip_by_value(r, 0, h - 1), tf.clip_by_value(c, 0, w - 1)
+        return tf.gather_nd(flat, tf.stack([r, c], axis=-1), batch_dims=2)
+
+    dx = tf.sign(value(row, col + 1) - value(row, col - 1)) * 0.25
+    dy = tf.sign(value(row + 1, col) - value(row - 1, col)) * 0.25
+    points = tf.stack([tf.cast(col, tf.float32) + dx, tf.cast(row, tf.float32) + dy], axis=-1)
+    return from_map_coordinates(points, image_size, w)
