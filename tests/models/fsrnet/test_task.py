@@ -130,3 +130,15 @@ def test_fsrgan_with_random_vgg_weights_adds_the_perceptual_term(fsrnet_records,
         terms["g/coarse"] + terms["g/fine"] + terms["g/prior"]
         + cfg.loss.gamma_c * terms["g/adversarial"] + cfg.loss.gamma_p * terms["g/perceptual"],
         rel=1e-5)
+
+
+def test_poly_schedule_is_li_decay_to_zero():
+    cfg = apply_overrides(get_config("tiny", "fsrnet"), [
+        "train.lr_schedule=poly", "train.num_iterations=100", "train.lr_power=0.3"])
+    schedule = FsrnetTask(cfg).learning_rate(1e-3)
+    assert float(schedule(0)) == pytest.approx(1e-3)
+    assert float(schedule(50)) == pytest.approx(1e-3 * 0.5 ** 0.3, rel=1e-6)
+    assert float(schedule(100)) == 0.0
+    assert FsrnetTask(get_config("tiny", "fsrnet")).learning_rate(1e-3) == 1e-3
+    with pytest.raises(ValueError, match="train.lr_schedule must be"):
+        apply_overrides(cfg, ["train.lr_schedule=cosine"])

@@ -56,9 +56,9 @@ PRIOR_SETS = {
     "celeba68": PriorSet(68, "ibug68", "helen11"),
     # CelebA's own 5 points + 11 labels (spec 5: the paper's CelebA count is [UNV]).
     "celeba5": PriorSet(5, "celeba5", "helen11"),
-    # The built-in synthetic faces. Placeholder sizes: the lead fixes them to what the
-    # renderer emits (its landmark scheme and count); label maps in helen11, predicted as
-    # the 3 global maps like the official Helen model.
+    # The built-in synthetic faces (data_prep/synthetic/faces.py): the renderer's 68 iBUG
+    # points and Helen-11 label maps, predicted as the 3 global maps like the official Helen
+    # model.
     "synthetic": PriorSet(68, "ibug68", "global3"),
 }
 

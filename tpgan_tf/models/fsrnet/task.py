@@ -108,15 +108,26 @@ class FsrnetTask(Task):
         self.d_vars = list(self.discriminator.trainable_variables) if self.gan else []
         return networks
 
+    def learning_rate(self, initial: float):
+        """The learning rate (or schedule) of train.lr_schedule: constant, or [LI]'s
+        polynomial decay to 0 at train.num_iterations (one optimiser step per iteration)."""
+        tc = self.config.train
+        if tc.lr_schedule == "constant":
+            return initial
+        import keras
+
+        return keras.optimizers.schedules.PolynomialDecay(
+            initial, decay_steps=tc.num_iterations, end_learning_rate=0.0, power=tc.lr_power)
+
     def build_optimizers(self):
         tc = self.config.train
-        self.g_optim = optimizers.rmsprop(tc.learning_rate, tc.rmsprop_rho, tc.rmsprop_epsilon,
-                                          "g_optim")
+        self.g_optim = optimizers.rmsprop(self.learning_rate(tc.learning_rate), tc.rmsprop_rho,
+                                          tc.rmsprop_epsilon, "g_optim")
         self.g_optim.build(self.g_vars)
         out = {"g_optim": self.g_optim}
         if self.gan:
-            self.d_optim = optimizers.rmsprop(tc.d_learning_rate, tc.rmsprop_rho,
-                                              tc.rmsprop_epsilon, "d_optim")
+            self.d_optim = optimizers.rmsprop(self.learning_rate(tc.d_learning_rate),
+                                              tc.rmsprop_rho, tc.rmsprop_epsilon, "d_optim")
             self.d_optim.build(self.d_vars)
             out["d_optim"] = self.d_optim
         return out

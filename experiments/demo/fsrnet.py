@@ -1,0 +1,93 @@
+"""The FSRNet stage of the demo: synthetic face records, the `demo` preset trained on them,
+exported for TF Serving, evaluated against bicubic by the official protocol (fsrnet spec 9) on
+held-out identities, and the export run on held-out 16 x 16 faces (experiments.super_resolve).
+Every step runs the project's own scripts and skips or resumes finished work."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+from experiments.demo.common import DemoContext, run_script, step, timed
+
+MODEL = "fsrnet"
+TRAIN_IDENTITIES, TEST_IDENTITIES, VIEWS = 64, 8, 4  # 256 training, 32 test faces
+SEED_OFFSET = 1000  # FSRNet's synthetic people differ from the multi-view demo's
+FACES_TO_SUPER_RESOLVE = 8
+
+
+def face_records(ctx: DemoContext) -> str:
+    """The synthetic face records (finished shards are kept). Returns the folder."""
+    out = ctx.model_dir(MODEL, "records")
+    step("FSRNet: synthetic face records (HR 128x128, 68 landmarks, Helen-11 label maps)")
+    with timed(ctx, "FSRNet face records"):
+        run_script("data_prep.build_face_records", "--source=synthetic", f"--output_dir={out}",
+                   f"--synthetic_identities={TRAIN_IDENTITIES}",
+                   f"--synthetic_test_identities={TEST_IDENTITIES}",
+                   f"--synthetic_views={VIEWS}", f"--seed={ctx.seed + SEED_OFFSET}")
+    return out
+
+
+def show_models() -> dict:
+    from experiments.model_summary import parameter_counts
+
+    step("FSRNet networks of the `demo` preset")
+    counts, _, _ = parameter_counts(MODEL, "demo")
+    print(json.dumps(counts))
+    return counts
+
+
+def held_out_faces(ctx: DemoContext, records: str) -> str:
+    """The first test faces as 16 x 16 PNGs (the spec 1 degradation of the training input,
+    rounded to bytes), as a user's small faces. Returns the folder."""
+    import numpy as np
+
+    from tpgan_tf.core.config import get_config
+    from tpgan_tf.data.pipeline import split_pattern
+    from tpgan_tf.evaluation.sheets import write_png
+    from tpgan_tf.models.fsrnet.inputs import eval_dataset
+
+    folder = ctx.model_dir(MODEL, "faces16")
+    os.makedirs(folder, exist_ok=True)
+    cfg = get_config("demo", MODEL)
+    batch = next(iter(eval_dataset(split_pattern(records, "test"), cfg,
+                                   FACES_TO_SUPER_RESOLVE)))
+    for name, lr in zip(batch["name"].numpy(), batch["lr"].numpy()):
+        write_png(os.path.join(folder, name.decode() + ".png"),
+                  np.clip(np.round(lr * 255), 0, 255).astype(np.uint8))
+    return folder
+
+
+def run(ctx: DemoContext, data_only: bool = False) -> dict:
+    """The whole stage; returns {"results": results dir, "page": its index.html}."""
+    records = face_records(ctx)
+    show_models()
+    if data_only:
+        return {}
+    train, export_base = ctx.model_dir(MODEL, "train"), ctx.model_dir(MODEL, "export")
+    results = ctx.model_dir(MODEL, "results")
+    step("FSRNet training, `demo` preset (resumes from its last checkpoint)")
+    iterations = ctx.iterations.get(MODEL)
+    with timed(ctx, "FSRNet training"):
+        run_script("experiments.train", f"--model={MODEL}", "--config=demo",
+                   f"--data_dir={records}", f"--model_dir={train}",
+                   *([f"--num_iterations={iterations}"] if iterations else []))
+    step("FSRNet export for TF Serving")
+    version_dir = os.path.join(export_base, MODEL, "1")
+    if os.path.exists(version_dir):
+        shutil.rmtree(version_dir)  # always export the latest checkpoint
+    with timed(ctx, "FSRNet export"):
+        run_script("experiments.export", f"--model_dir={train}", f"--export_base={export_base}",
+                   "--version=1")
+    step("FSRNet evaluation against bicubic (official Y-PSNR / SSIM protocol, spec 9)")
+    with timed(ctx, "FSRNet evaluation"):
+        run_script("experiments.evaluate", f"--model={MODEL}", f"--data_dir={records}",
+                   f"--model_dir={train}", "--test_set=synthetic_test",
+                   f"--output_dir={results}")
+    step("FSRNet: super-resolve held-out 16x16 faces with the exported SavedModel")
+    with timed(ctx, "FSRNet super-resolve faces"):
+        faces = held_out_faces(ctx, records)
+        run_script("experiments.super_resolve", f"--input={faces}",
+                   f"--saved_model={os.path.join(export_base, MODEL)}",
+                   f"--output_dir={ctx.model_dir(MODEL, 'super_resolved')}")
+    return {"results": results, "page": os.path.join(results, "index.html")}
