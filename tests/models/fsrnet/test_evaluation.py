@@ -121,3 +121,18 @@ def test_bicubic_needs_no_run_or_preset_on_the_command_line(tmp_path):
         capture_output=True, text=True, cwd=REPO, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "hr: Bicubic  Y-PSNR" in proc.stdout and "results page:" in proc.stdout
+
+
+def test_records_of_another_landmark_count_bicubic_only(fsrnet_inference, tmp_path):
+    from tests.models.fsrnet.conftest import write_face_records
+    from tpgan_tf.core.config import apply_overrides, get_config
+
+    task, _ = fsrnet_inference
+    five = apply_overrides(get_config("tiny", "fsrnet"), ["priors.num_landmarks=5",
+                                                          "priors.landmark_scheme=celeba5"])
+    write_face_records(str(tmp_path / "test-00000-of-00001.tfrecord"), five, 2)
+    with pytest.raises(ValueError, match="hold 5 landmarks .* predicts 68"):
+        task.evaluate(str(tmp_path), str(tmp_path / "out"), show_progress=False)
+    results, _ = task.evaluate(str(tmp_path), str(tmp_path / "out"), method="bicubic",
+                               show_progress=False)
+    assert results["test_sets"][tmp_path.name]["examples"] == 2

@@ -135,6 +135,17 @@ def _folder_batch(rows, size: int, small_lr: bool) -> dict:
     return {"names": [r[0] for r in rows], "hr": hr, "x": x, "lr": lr, "landmarks": None}
 
 
+def records_landmarks(file_pattern: str) -> tuple[int, str]:
+    """(landmark count, scheme) of the first record of the shards matching the pattern."""
+    from tpgan_tf.data.face_records import read_metadata
+    from tpgan_tf.data.pipeline import list_shards
+
+    for serialized in tf.data.TFRecordDataset(list_shards(file_pattern)).take(1):
+        meta = read_metadata(serialized.numpy())
+        return len(meta["landmarks"]), meta["landmark_scheme"]
+    raise ValueError(f"{file_pattern}: the shards hold no records")
+
+
 def record_batches(file_pattern: str, cfg, batch_size: int, max_examples: int = 0
                    ) -> Iterator[dict]:
     """Batches (module doc) of test face records, through the training input's own

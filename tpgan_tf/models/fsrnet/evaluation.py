@@ -18,6 +18,7 @@ Writes results.json, results.md / index.html (report.py), per_image.csv and pict
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import time
@@ -146,6 +147,16 @@ def evaluate(task, data_dir: str | None, output_dir: str, *, hr_dir: str | None 
     else:
         pattern = split_pattern(data_dir, split)
         list_shards(pattern)  # fail early, naming the pattern
+        count, scheme = eval_data.records_landmarks(pattern)
+        if count != cfg.priors.num_landmarks:
+            if method != "bicubic":
+                raise ValueError(f"{pattern}: the records hold {count} landmarks ({scheme}), "
+                                 f"the model's config {cfg.name!r} "
+                                 f"predicts {cfg.priors.num_landmarks}; evaluate a model "
+                                 "trained on this kind of records")
+            # bicubic alone needs no priors: read the records with their own landmark count
+            cfg = dataclasses.replace(cfg, priors=dataclasses.replace(
+                cfg.priors, num_landmarks=count, landmark_scheme=scheme))
         batches = eval_data.record_batches(pattern, cfg, batch_size, max_examples)
         data = {"records": pattern}
         total = max_examples or None
