@@ -12,8 +12,6 @@ Expensive things are built once per test session and shared (session-scoped fixt
     of bad input, and the pair records built from it once.
 Plain helpers for synthetic photos (`photo`, `png_bytes`, `decode_png`, `assert_uint8_close`)
 are module-level functions here; import them with `from tests.conftest import ...`.
-
-tests/_pending/ holds test modules still to be migrated (issue 9); they are not collected.
 """
 from __future__ import annotations
 
@@ -23,8 +21,6 @@ import shutil
 
 import numpy as np
 import pytest
-
-collect_ignore = ["_pending"]
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
