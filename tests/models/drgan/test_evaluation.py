@@ -109,3 +109,17 @@ def test_evaluate_writes_both_protocols(tiny, drgan_records, drgan_pairs, tmp_pa
         assert 0 <= pose["ssim"]["drgan"] <= 1 and pose["l1"]["drgan"] > 0
     assert "frontal" in results["frontalization"]["page"]
     assert "rank-1" in tiny.summary_text(results)
+
+
+def test_evaluate_flags_share_tpgans_definitions():
+    """--lightcnn_weights / --lightcnn_width are defined once for both models: same kind and
+    default; --pairs_dir is DR-GAN's own."""
+    from tpgan_tf.core.registry import get_task
+
+    mine = {f.name: f for f in get_task("drgan").command_flags("evaluate")}
+    theirs = {f.name: f for f in get_task("tpgan").command_flags("evaluate")}
+    shared = set(mine) & set(theirs)
+    assert shared == {"lightcnn_weights", "lightcnn_width"}
+    for name in shared:
+        assert (mine[name].kind, mine[name].default) == (theirs[name].kind, theirs[name].default)
+    assert mine["pairs_dir"].kind == "string" and mine["pairs_dir"].default is None

@@ -56,8 +56,8 @@ def test_random_crop_lies_in_the_110_resize_and_the_test_crop_is_central():
     x = _augment(image, 4, 0, [3, 4], flip=False)["image"].numpy()
     assert x.shape == (96, 96, 3) and x.min() >= -1 and x.max() <= 1
     target = (x + 1) * 127.5
-    hits = [(t, l) for t in range(15) for l in range(15)
-            if np.allclose(resized[t:t + 96, l:l + 96], target, atol=1e-3)]
+    hits = [(t, c) for t in range(15) for c in range(15)
+            if np.allclose(resized[t:t + 96, c:c + 96], target, atol=1e-3)]
     assert len(hits) == 1
     test = inputs.eval_input(image[None], 110, 96).numpy()[0]
     np.testing.assert_allclose((test + 1) * 127.5, resized[7:103, 7:103], atol=1e-3)

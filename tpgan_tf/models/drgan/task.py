@@ -88,14 +88,19 @@ class DrganTask(Task):
             self.config.train.seed + 7919 * self.worker.worker_index)
         cfg = self.config
         scale = 1.0 / self.num_replicas
-        d_fn = functools.partial(steps.d_compute, self.networks, cfg=cfg, d_vars=self.d_vars,
-                                 scale=scale,
-                                 loss_scale=functools.partial(optimizers.scale_loss,
-                                                              self.d_optim))
-        g_fn = functools.partial(steps.g_compute, self.networks, cfg=cfg, g_vars=self.g_vars,
-                                 scale=scale,
-                                 loss_scale=functools.partial(optimizers.scale_loss,
-                                                              self.g_optim))
+
+        # Closures, not functools.partial: tf.function would take a partial's bound
+        # arguments (the config) for inputs to trace.
+        def d_fn(batch, targets, z, omega_draw=None):
+            return steps.d_compute(self.networks, batch, targets, z, cfg, self.d_vars, scale,
+                                   omega_draw, functools.partial(optimizers.scale_loss,
+                                                                 self.d_optim))
+
+        def g_fn(batch, targets, z, omega_draw=None):
+            return steps.g_compute(self.networks, batch, targets, z, cfg, self.g_vars, scale,
+                                   omega_draw, functools.partial(optimizers.scale_loss,
+                                                                 self.g_optim))
+
         jit = cfg.runtime.jit_compile
         self._d_compute = tf.function(d_fn, jit_compile=True) if jit else d_fn
         self._g_compute = tf.function(g_fn, jit_compile=True) if jit else g_fn
