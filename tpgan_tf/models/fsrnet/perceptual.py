@@ -55,7 +55,7 @@ def load_vgg16_features(weights_path: str | None, layer: str = DEFAULT_LAYER) ->
             f"cannot load VGG-16 weights from {weights_path!r} ({type(e).__name__}: {e}); "
             f"the file must hold keras.applications.VGG16(include_top=False) weights; "
             f"{HOW_TO_GET_WEIGHTS}") from None
-    names = [l.name for l in vgg.layers]
+    names = [layer_.name for layer_ in vgg.layers]
     if layer not in names:
         raise ValueError(f"VGG-16 has no layer {layer!r}; layers are {names}")
     features = keras.Model(vgg.input, vgg.get_layer(layer).output, name=f"vgg16_{layer}")
