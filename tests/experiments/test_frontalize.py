@@ -110,19 +110,3 @@ def test_single_photo_and_argument_errors(folder, tmp_path, tiny_saved_model):
     empty.mkdir()
     with pytest.raises(FileNotFoundError, match="no photos"):
         fz.frontalize_folder(str(empty), str(tmp_path), model, lambda r, i: (None, "x"))
-
-
-def test_detect_without_dlib_says_how_to_install():
-    """The dlib path of --detect, as it was; issue 10 replaces it by MTCNN (its tests:
-    tests/experiments/test_frontalize_detect.py), then this is skipped."""
-    from tpgan_tf.faces import detection
-
-    if not hasattr(detection, "_dlib_models"):
-        pytest.skip("detection.py has no dlib path any more (issue 10: MTCNN)")
-    try:
-        import dlib  # noqa: F401
-        pytest.skip("dlib is installed here")
-    except ImportError:
-        pass
-    with pytest.raises(ImportError, match="pip install dlib-bin face-recognition-models"):
-        fz.landmark_source(None, True)

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from data_prep.multipie import ImageKey
-from tpgan_tf.faces import detection
 from tpgan_tf.faces import landmarks as lmk
 from tpgan_tf.faces.parts import mirror_image
 
@@ -161,19 +160,3 @@ def test_faces_left_by_hand():
     frontal = right.copy()
     frontal[2, 0] = 0.5 * (frontal[0, 0] + frontal[1, 0])  # a tie is not "left"
     assert not lmk.faces_left(frontal)
-
-
-def test_detect_landmarks_import_hint():
-    """The dlib path of tpgan_tf/faces/detection.py (moved from data_prep/landmarks.py as it
-    was). Issue 10 replaces it by MTCNN (tests/faces/test_detection.py); skipped once the dlib
-    path is gone."""
-    if not hasattr(detection, "_dlib_models"):
-        pytest.skip("detection.py has no dlib path any more (issue 10: MTCNN)")
-    try:
-        import dlib  # noqa: F401
-        import face_recognition_models  # noqa: F401
-        pytest.skip("dlib is installed; the missing-extra message cannot be checked")
-    except ImportError:
-        pass
-    with pytest.raises(ImportError, match="pip install dlib-bin face-recognition-models"):
-        detection.detect_landmarks(np.zeros((8, 8, 3), np.uint8))
