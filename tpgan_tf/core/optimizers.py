@@ -89,9 +89,10 @@ class TorchRMSprop(keras.optimizers.RMSprop):
                                                                          variable.dtype)))
 
 
-def rmsprop(learning_rate: float, rho: float = 0.99, epsilon: float = 1e-8,
+def rmsprop(learning_rate, rho: float = 0.99, epsilon: float = 1e-8,
             name: str = "rmsprop") -> keras.optimizers.Optimizer:
-    """A TorchRMSprop (Torch defaults rho 0.99, epsilon 1e-8) with loss scaling when needed."""
+    """A TorchRMSprop (Torch defaults rho 0.99, epsilon 1e-8) with loss scaling when needed.
+    learning_rate: a float or a keras.optimizers.schedules.LearningRateSchedule."""
     return with_loss_scaling(TorchRMSprop(learning_rate=learning_rate, rho=rho, epsilon=epsilon,
                                           name=name))
 
