@@ -165,7 +165,10 @@ def write_report(output_dir: str, results: dict, scores, name: str) -> str:
         page.note(table["note"])
     if sheet:
         page.heading("Pictures")
-        page.image(sheet, f"{name}: LR | bicubic | FSRNet | HR")
+        shown = " | ".join((["LR"] if all(s["lr"] is not None for s in scores.samples) else [])
+                           + ["bicubic"] + (["FSRNet"] if "fsrnet" in scores.methods else [])
+                           + ["HR"])
+        page.image(sheet, f"{name}: {shown}")
     page.link("per_image.csv", "per-image values (CSV)")
     if results["skipped"]:
         page.heading(f"Skipped inputs ({len(results['skipped'])})")
