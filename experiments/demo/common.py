@@ -65,7 +65,8 @@ def run_script(*args: str) -> None:
 
 
 class timed:
-    """Context manager recording a stage's wall time in ctx.timings."""
+    """Context manager adding a stage's wall time to ctx.timings (a stage that several models
+    share, e.g. the pair records, is run by each and timed in total)."""
 
     def __init__(self, ctx: DemoContext, name: str):
         self.ctx, self.name = ctx, name
@@ -74,4 +75,5 @@ class timed:
         self.t0 = time.perf_counter()
 
     def __exit__(self, *exc):
-        self.ctx.timings[self.name] = round(time.perf_counter() - self.t0, 1)
+        spent = time.perf_counter() - self.t0
+        self.ctx.timings[self.name] = round(self.ctx.timings.get(self.name, 0.0) + spent, 1)
