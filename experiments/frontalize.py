@@ -261,13 +261,13 @@ def frontalize_folder(input_path: str, output_dir: str, model, landmarks_of,
     if not photos:
         raise FileNotFoundError(f"{input_path}: no photos ({', '.join(IMAGE_EXTENSIONS)})")
     done, skipped, frontals = [], {}, 0
-    bar = tqdm(photos, file=progress, disable=progress is None, unit="photo", leave=False)
+    bar = tqdm(total=len(photos), file=progress, disable=progress is None, unit="photo", leave=False)
 
     def say(line):
         with tqdm.external_write_mode(file=sys.stdout):
             log(line)
 
-    for rel in bar:
+    for rel in photos:
         with open(os.path.join(root, rel), "rb") as f:
             data, image = photo_bytes_and_image(f.read())
         wrote = False
@@ -289,6 +289,8 @@ def frontalize_folder(input_path: str, output_dir: str, model, landmarks_of,
             say(f"{rel}{suffix and ' ' + suffix[1:]} -> {', '.join(paths)}")
         if wrote:
             done.append(rel)
+        bar.update()
+    bar.refresh()  # show the final count even when the last photos came within tqdm's mininterval
     bar.close()
     if skipped:
         log(f"skipped {len(skipped)} input{'s' * (len(skipped) != 1)}:")
