@@ -52,6 +52,8 @@ def define_flags() -> None:
                                       "table.")
     flags.DEFINE_enum("malloc", "default", ["default", "keep", "both"],
                       "glibc allocation settings of the measured process (see module doc).")
+    flags.DEFINE_list("sweep_precisions", list(PRECISIONS), "With --sweep: these precisions.")
+    flags.DEFINE_list("sweep_xla", ["off", "on"], "With --sweep: XLA off, on or both.")
 
 
 # ------------------------------------------------------------------ FLOP counting
@@ -273,8 +275,8 @@ def main(argv):
             base.append(f"--batch_size={FLAGS.batch_size}")
         keeps = {"default": [False], "keep": [True], "both": [False, True]}[FLAGS.malloc]
         rows = []
-        for precision in PRECISIONS:
-            for jit in (False, True):
+        for precision in FLAGS.sweep_precisions:
+            for jit in [x == "on" for x in FLAGS.sweep_xla]:
                 for keep in keeps:
                     r = _subprocess(base + [f"--precision={precision}",
                                             f"--jit_compile={str(jit).lower()}"], keep)

@@ -56,3 +56,17 @@ def read_records(file_pattern: str, *, shuffle: bool, deterministic: bool,
     if pipelines > 1 and not by_file:
         ds = ds.shard(pipelines, pipeline_id)
     return ds
+
+
+def cache_shuffle_repeat(ds: tf.data.Dataset, *, cache: bool, shuffle: bool,
+                         shuffle_buffer: int, seed: int | None, repeat: bool) -> tf.data.Dataset:
+    """The common middle of a training pipeline, after the parse: optionally cache the parsed
+    examples in memory, shuffle them in a `shuffle_buffer` (reshuffled every epoch, deterministic
+    with a seed), and repeat forever."""
+    if cache:
+        ds = ds.cache()
+    if shuffle:
+        ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
+    return ds

@@ -143,12 +143,8 @@ def make_dataset(file_pattern: str, batch_size: int, data, *, multi_images: int 
                 "pose": pose_of_yaw(ex["yaw"], data.max_yaw), "yaw": ex["yaw"]}
 
     ds = ds.map(parse, num_parallel_calls=autotune, deterministic=deterministic)
-    if cache:
-        ds = ds.cache()
-    if shuffle:
-        ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        ds = ds.repeat()
+    ds = pipeline.cache_shuffle_repeat(ds, cache=cache, shuffle=shuffle,
+                                       shuffle_buffer=shuffle_buffer, seed=seed, repeat=repeat)
     seeds = tf.data.Dataset.random(seed=seed).batch(2)
     ds = tf.data.Dataset.zip((ds, seeds))
 

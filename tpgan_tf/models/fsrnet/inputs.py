@@ -73,12 +73,8 @@ def make_dataset(file_pattern: str, cfg, batch_size: int, *, shuffle: bool = Tru
     ds = pipeline.read_records(file_pattern, shuffle=shuffle, deterministic=deterministic,
                                seed=seed, input_context=input_context)
     ds = ds.map(_parse(cfg, False), num_parallel_calls=autotune, deterministic=deterministic)
-    if cache:
-        ds = ds.cache()
-    if shuffle:
-        ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        ds = ds.repeat()
+    ds = pipeline.cache_shuffle_repeat(ds, cache=cache, shuffle=shuffle,
+                                       shuffle_buffer=shuffle_buffer, seed=seed, repeat=repeat)
     ds = ds.batch(batch_size, drop_remainder=True)
     ds = ds.map(lambda b: to_training_batch(b, cfg), num_parallel_calls=autotune,
                 deterministic=deterministic)

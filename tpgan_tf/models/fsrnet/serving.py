@@ -26,6 +26,7 @@ import numpy as np
 import tensorflow as tf
 
 from tpgan_tf.models.fsrnet import degradation, priors
+from tpgan_tf.serving.endpoints import TracedEndpoints
 
 
 def to_uint8(images: tf.Tensor) -> tf.Tensor:
@@ -34,7 +35,7 @@ def to_uint8(images: tf.Tensor) -> tf.Tensor:
                    tf.uint8)
 
 
-class SuperResolver:
+class SuperResolver(TracedEndpoints):
     """The generator plus the in-graph pre- and post-processing of the module doc.
 
     Its endpoint methods are plain Python functions of tensors; `traced(name)` gives their
@@ -51,7 +52,6 @@ class SuperResolver:
         self.num_landmarks = int(cfg.priors.num_landmarks)
         self.landmark_scheme = cfg.priors.landmark_scheme
         self.parsing_set = cfg.priors.parsing_set
-        self._fns = {}
         self._generate_fn = None
 
     # -- input specs (names are the SavedModel's input names)
@@ -107,22 +107,6 @@ class SuperResolver:
 
     def spec(self, name: str) -> list:
         return self.lr_spec() if self.ENDPOINTS[name] == "lr" else self.upsampled_spec()
-
-    def traced(self, name: str):
-        """The tf.function of endpoint method `name`, traced once for its signature (dynamic
-        batch). No input_signature, so a SavedModel save does not trace it again."""
-        if name not in self._fns:
-            if name not in self.ENDPOINTS:
-                raise ValueError(f"unknown endpoint {name!r}; one of {sorted(self.ENDPOINTS)}")
-            fn = tf.function(getattr(self, name), autograph=False)
-            fn.get_concrete_function(*self.spec(name))
-            self._fns[name] = fn
-        return self._fns[name]
-
-    def endpoints(self) -> dict:
-        """{signature: (traced function, input specs)} for tpgan_tf/serving/export.py."""
-        return {sig: (self.traced(method), self.spec(method))
-                for sig, method in self.SIGNATURES.items()}
 
     def export_info(self) -> dict:
         return {"image_size": self.size, "lr_size": self.small, "scale": self.scale,

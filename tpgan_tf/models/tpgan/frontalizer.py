@@ -42,6 +42,7 @@ import tensorflow as tf
 from tpgan_tf.faces import alignment_tf, landmarks_tf, parts_tf
 from tpgan_tf.faces.parts import IMAGE_SIZE, POSE_INDEPENDENT_NOSE_OFFSET
 from tpgan_tf.models.tpgan.generator import Generator
+from tpgan_tf.serving.endpoints import TracedEndpoints
 
 OUTPUT_RANGES = ("minmax", "clip")
 
@@ -82,12 +83,12 @@ def to_uint8(images: tf.Tensor, output_range: str = "minmax") -> tf.Tensor:
 
 
 
-class Frontalizer:
+class Frontalizer(TracedEndpoints):
     """G plus the in-graph pre- and post-processing of the module doc.
 
     Its `frontalize_aligned`, `frontal_float` and `frontalize_image` methods are plain Python
     functions of tensors; `traced(name)` gives their tf.functions, which are both the SavedModel
-    endpoints (tpgan_tf/export.py) and what the numpy API (`frontalize`, `frontalize_float`,
+    endpoints (tpgan_tf/serving/export.py) and what the numpy API (`frontalize`, `frontalize_float`,
     `frontalize_photos`) runs. Nothing here is random: z = 0.
     """
 
@@ -98,7 +99,6 @@ class Frontalizer:
         self.generator = generator
         self.output_range = output_range
         self.nose_offset = int(nose_offset)
-        self._fns = {}
         self._generate_fn = None
 
     # -- signatures (shape and dtype of each input; names are the SavedModel's)
@@ -177,22 +177,6 @@ class Frontalizer:
     ENDPOINTS = {"frontalize_aligned": "aligned", "frontal_float": "aligned",
                  "frontalize_image": "encoded"}
 
-    def traced(self, name: str):
-        """The tf.function of method `name` (a key of ENDPOINTS), traced once for its
-        signature with a dynamic batch size; later calls of any batch size reuse that trace.
-
-        No input_signature on purpose: tf.saved_model.save would retrace such a function in
-        its save context (a second trace of G, minutes at paper size); a tf.function without
-        one is saved with the traces it already has.
-        """
-        if name not in self._fns:
-            if name not in self.ENDPOINTS:
-                raise ValueError(f"unknown endpoint {name!r}; one of {sorted(self.ENDPOINTS)}")
-            fn = tf.function(getattr(self, name), autograph=False)
-            fn.get_concrete_function(*self.spec(name))
-            self._fns[name] = fn
-        return self._fns[name]
-
     def spec(self, name: str) -> list:
         """The input signature of endpoint method `name`."""
         return (self.aligned_signature() if self.ENDPOINTS[name] == "aligned"
@@ -201,11 +185,6 @@ class Frontalizer:
     # Signature name -> the method it runs (serving_default first: ExportArchive's alias rule).
     SIGNATURES = {"serving_default": "frontalize_aligned", "frontalize_image": "frontalize_image",
                   "frontal_float": "frontal_float"}
-
-    def endpoints(self) -> dict:
-        """{signature name: (traced function, input specs)} for tpgan_tf/serving/export.py."""
-        return {sig: (self.traced(method), self.spec(method))
-                for sig, method in self.SIGNATURES.items()}
 
     def export_info(self) -> dict:
         bn_mode = self.generator.norm.get("bn_mode", "batch_stats")

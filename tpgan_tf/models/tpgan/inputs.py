@@ -111,12 +111,8 @@ def make_dataset(file_pattern: str, batch_size: int, *, yaw_low: int = 0, yaw_hi
         ds = ds.filter(yaw_filter(yaw_low, yaw_high))
     ds = ds.map(lambda s: parse_pair(s, with_metadata), num_parallel_calls=autotune,
                 deterministic=deterministic)
-    if cache:
-        ds = ds.cache()
-    if shuffle:
-        ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        ds = ds.repeat()
+    ds = pipeline.cache_shuffle_repeat(ds, cache=cache, shuffle=shuffle,
+                                       shuffle_buffer=shuffle_buffer, seed=seed, repeat=repeat)
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
     ds = ds.map(lambda b: to_training_batch(b, mirror_to_one_side), num_parallel_calls=autotune,
                 deterministic=deterministic)

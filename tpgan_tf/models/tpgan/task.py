@@ -306,8 +306,13 @@ class TpganTask(Task):
         return super().command_flags(purpose)
 
     def frontalizer(self, output_range: str = "minmax"):
+        """The generator's Frontalizer for `output_range`, one per range, so that the Python
+        API and an export share its traced functions (each trace of G is costly)."""
         from tpgan_tf.models.tpgan.frontalizer import Frontalizer
-        return Frontalizer(self.generator, output_range=output_range)
+        cache = self.__dict__.setdefault("_frontalizers", {})
+        if output_range not in cache:
+            cache[output_range] = Frontalizer(self.generator, output_range=output_range)
+        return cache[output_range]
 
     def serving_endpoints(self, output_range: str = "minmax"):
         frontalizer = self.frontalizer(output_range)
