@@ -5,6 +5,7 @@ throughput in the same process and dtype.
     python -m benchmarks.bench_train_step --model=tpgan --preset=demo --sweep     # 3 x 2 grid
     python -m benchmarks.bench_train_step --model=tpgan --preset=paper --sweep --iterations=1
     python -m benchmarks.bench_train_step ... --sweep --malloc=both   # also with glibc keep
+    python -m benchmarks.bench_train_step ... --sweep --sweep_precisions=float32 --sweep_xla=off
 
 Every configuration runs in its own subprocess (the dtype policy and XLA are process-wide,
 and peak memory is per process) and prints one JSON line:
@@ -17,16 +18,18 @@ and peak memory is per process) and prints one JSON line:
         same process), fraction_of_matmul, build / trace / first-iteration seconds,
     page_faults_per_iteration (minor faults) and peak_rss_mb.
 The sweep is precision {float32, mixed_float16, mixed_bfloat16} x XLA {off, on}. --malloc=keep
-starts the subprocess with glibc told to keep freed memory (MALLOC_MMAP_MAX_=0,
-MALLOC_TRIM_THRESHOLD_=large), which removes the page faults of large freed buffers; `both`
-measures each configuration with and without it. Random batches (Task.random_batch) and
-random frozen identity weights: the cost does not depend on them.
+runs with the project's default `runtime.keep_freed_memory=true` (glibc keeps freed memory,
+tpgan_tf/core/memory.py), --malloc=default with glibc's own settings; `both` measures each
+configuration both ways (MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=<large> in the environment
+does what keep does). Random batches (Task.random_batch) and random frozen identity weights:
+the cost does not depend on them.
 """
 from __future__ import annotations
 
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,7 +40,6 @@ from absl import app, flags
 FLAGS = flags.FLAGS
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 COMPUTE_DTYPE = {"float32": "float32", "mixed_bfloat16": "bfloat16", "mixed_float16": "float16"}
-KEEP_MEMORY_ENV = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(1 << 40)}
 
 
 def define_flags() -> None:
@@ -50,7 +52,7 @@ def define_flags() -> None:
     flags.DEFINE_enum("precision", "float32", list(PRECISIONS), "Keras dtype policy.")
     flags.DEFINE_bool("sweep", False, "Run precision x XLA, one subprocess each, and print a "
                                       "table.")
-    flags.DEFINE_enum("malloc", "default", ["default", "keep", "both"],
+    flags.DEFINE_enum("malloc", "keep", ["default", "keep", "both"],
                       "glibc allocation settings of the measured process (see module doc).")
     flags.DEFINE_list("sweep_precisions", list(PRECISIONS), "With --sweep: these precisions.")
     flags.DEFINE_list("sweep_xla", ["off", "on"], "With --sweep: XLA off, on or both.")
@@ -197,17 +199,17 @@ def run_one(model, preset, overrides, batch_size, iterations, jit_compile, preci
         task.iterate(batch)
         times.append(time.perf_counter() - t0)
         faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
-    sec = sorted(times)[len(times) // 2]  # median
+    sec = statistics.median(times)
     result = {
         "model": model, "preset": preset, "overrides": overrides, "batch_size": batch_size,
         "jit_compile": jit_compile, "precision": precision,
-        "malloc_keep": os.environ.get("MALLOC_MMAP_MAX_") == "0",
+        "malloc_keep": cfg.runtime.keep_freed_memory,
         "iterations_timed": iterations, "seconds_per_iteration": round(sec, 3),
         "seconds_all": [round(t, 3) for t in times],
         "examples_per_second": round(batch_size / sec, 3),
         "build_seconds": round(build_s, 1), "trace_seconds": round(trace_s, 1),
         "first_iteration_seconds": round(first_s, 1),
-        "page_faults_per_iteration": int(sorted(faults)[len(faults) // 2]),
+        "page_faults_per_iteration": int(statistics.median(faults)),
         "matmul_gflops_float32": round(mm, 1),
         "matmul_gflops_compute_dtype": round(mm_compute, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
@@ -235,8 +237,7 @@ def cpu_name() -> str:
 
 def _subprocess(args: list[str], keep_memory: bool) -> dict:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    if keep_memory:
-        env.update(KEEP_MEMORY_ENV)
+    args = [*args, f"--override=runtime.keep_freed_memory={str(keep_memory).lower()}"]
     proc = subprocess.run([sys.executable, "-m", "benchmarks.bench_train_step", *args],
                           capture_output=True, text=True, env=env)
     if proc.returncode != 0:

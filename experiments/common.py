@@ -1,6 +1,7 @@
 """Flags and error handling shared by the experiment scripts (thin absl front ends)."""
 from __future__ import annotations
 
+import os
 import sys
 
 from absl import flags
@@ -26,3 +27,52 @@ def fail(err: BaseException, code: int = 1) -> None:
         message = str(err.args[0])
     print(f"error: {message}", file=sys.stderr, flush=True)
     sys.exit(code)
+
+
+class SignatureModel:
+    """One serving signature of a model, from an exported SavedModel or a training checkpoint,
+    for the scripts that apply a model to files (frontalize, super_resolve).
+
+    Subclasses name the SIGNATURE and the TASK it belongs to and say in `traced(task)` which
+    traced function of a checkpoint-restored task serves it.
+    """
+
+    SIGNATURE = ""
+    TASK = ""
+
+    def __init__(self, saved_model: str | None = None, model_dir: str | None = None,
+                 overrides: list[str] | None = None):
+        if bool(saved_model) == bool(model_dir):
+            raise ValueError("give exactly one of --saved_model and --model_dir")
+        if saved_model:
+            if not os.path.exists(saved_model):  # before importing TensorFlow (seconds)
+                raise FileNotFoundError(f"{saved_model}: no saved_model.pb here (no such "
+                                        "folder); export one with `python -m experiments.export`")
+            import tensorflow as tf
+
+            from tpgan_tf.serving.export import latest_version_dir
+
+            self.source = latest_version_dir(saved_model)
+            self._loaded = tf.saved_model.load(self.source)  # keeps the variables alive
+            if self.SIGNATURE not in self._loaded.signatures:
+                raise ValueError(f"{self.source}: no {self.SIGNATURE} signature (a {self.TASK} "
+                                 f"export has one; this one has "
+                                 f"{sorted(self._loaded.signatures)})")
+            self._fn = self._loaded.signatures[self.SIGNATURE]
+        else:
+            from tpgan_tf.core.runner import load_trained
+
+            task, _, _ = load_trained(model_dir, overrides=list(overrides or []), task=self.TASK)
+            self.source = model_dir
+            self._fn = self.traced(task)
+
+    def traced(self, task):
+        """The traced function of a restored `task` that serves SIGNATURE."""
+        raise NotImplementedError
+
+    @classmethod
+    def from_function(cls, fn, source: str = "function"):
+        """Wraps an already loaded SIGNATURE function (signature or tf.function)."""
+        model = cls.__new__(cls)
+        model._fn, model.source = fn, source
+        return model

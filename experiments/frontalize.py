@@ -80,36 +80,19 @@ def find_photos(input_path: str) -> tuple[str, list[str]]:
     return os.path.abspath(input_path), found
 
 
-class Model:
+class Model(common.SignatureModel):
     """`frontalize_image` from a SavedModel or a checkpoint: (bytes, [5, 2]) -> (frontal PNG
     bytes, aligned PNG bytes)."""
 
+    SIGNATURE, TASK = "frontalize_image", "tpgan"
+
     def __init__(self, saved_model: str | None = None, model_dir: str | None = None,
                  bn_mode: str | None = None):
-        if bool(saved_model) == bool(model_dir):
-            raise ValueError("give exactly one of --saved_model and --model_dir")
-        if saved_model:
-            import tensorflow as tf
+        super().__init__(saved_model, model_dir,
+                         overrides=[f"model.bn_mode={bn_mode}"] if bn_mode else [])
 
-            from tpgan_tf.serving.export import latest_version_dir
-
-            self.source = latest_version_dir(saved_model)
-            self._loaded = tf.saved_model.load(self.source)  # keeps the variables alive
-            self._fn = self._loaded.signatures["frontalize_image"]
-        else:
-            from tpgan_tf.core.runner import load_trained
-
-            overrides = [f"model.bn_mode={bn_mode}"] if bn_mode else []
-            task, _, _ = load_trained(model_dir, overrides=overrides, task="tpgan")
-            self.source = model_dir
-            self._fn = task.frontalizer().traced("frontalize_image")
-
-    @classmethod
-    def from_function(cls, fn, source: str = "function") -> "Model":
-        """Wraps an already loaded `frontalize_image` function (signature or tf.function)."""
-        model = cls.__new__(cls)
-        model._fn, model.source = fn, source
-        return model
+    def traced(self, task):
+        return task.frontalizer().traced("frontalize_image")
 
     def __call__(self, data: bytes, landmarks: np.ndarray) -> tuple[bytes, bytes]:
         import tensorflow as tf

@@ -50,40 +50,14 @@ def define_flags() -> None:
                       "reduce them to 16x16 first (spec 1 degradation) or skip them.")
 
 
-class Model:
+class Model(common.SignatureModel):
     """`super_resolve` from a SavedModel or a checkpoint: uint8 [1, 16, 16, 3] -> uint8
     [1, 128, 128, 3]."""
 
-    def __init__(self, saved_model: str | None = None, model_dir: str | None = None):
-        if bool(saved_model) == bool(model_dir):
-            raise ValueError("give exactly one of --saved_model and --model_dir")
-        if saved_model:
-            if not os.path.exists(saved_model):  # before importing TensorFlow (seconds)
-                raise FileNotFoundError(f"{saved_model}: no saved_model.pb here (no such "
-                                        "folder); export one with `python -m experiments.export`")
-            import tensorflow as tf
+    SIGNATURE, TASK = "super_resolve", "fsrnet"
 
-            from tpgan_tf.serving.export import latest_version_dir
-
-            self.source = latest_version_dir(saved_model)
-            self._loaded = tf.saved_model.load(self.source)  # keeps the variables alive
-            if "super_resolve" not in self._loaded.signatures:
-                raise ValueError(f"{self.source}: no super_resolve signature (an FSRNet export "
-                                 f"has one; this one has {sorted(self._loaded.signatures)})")
-            self._fn = self._loaded.signatures["super_resolve"]
-        else:
-            from tpgan_tf.core.runner import load_trained
-
-            task, _, _ = load_trained(model_dir, task="fsrnet")
-            self.source = model_dir
-            self._fn = task.super_resolver().traced("super_resolve")
-
-    @classmethod
-    def from_function(cls, fn, source: str = "function") -> "Model":
-        """Wraps an already loaded `super_resolve` function (signature or tf.function)."""
-        model = cls.__new__(cls)
-        model._fn, model.source = fn, source
-        return model
+    def traced(self, task):
+        return task.super_resolver().traced("super_resolve")
 
     def __call__(self, lr: np.ndarray) -> np.ndarray:
         import tensorflow as tf

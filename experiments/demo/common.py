@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -77,3 +78,24 @@ class timed:
     def __exit__(self, *exc):
         spent = time.perf_counter() - self.t0
         self.ctx.timings[self.name] = round(self.ctx.timings.get(self.name, 0.0) + spent, 1)
+
+
+def train_and_export(ctx: DemoContext, model: str, label: str, data_dir: str,
+                     *train_flags: str) -> tuple[str, str]:
+    """Trains `model`'s `demo` preset on `data_dir` (resuming from its last checkpoint) and
+    exports its latest checkpoint as version 1. Returns (model_dir, export_base)."""
+    train, export_base = ctx.model_dir(model, "train"), ctx.model_dir(model, "export")
+    step(f"{label} training, `demo` preset (resumes from its last checkpoint)")
+    iterations = ctx.iterations.get(model)
+    with timed(ctx, f"{label} training"):
+        run_script("experiments.train", f"--model={model}", "--config=demo",
+                   f"--data_dir={data_dir}", f"--model_dir={train}", *train_flags,
+                   *([f"--num_iterations={iterations}"] if iterations else []))
+    step(f"{label} export for TF Serving")
+    version_dir = os.path.join(export_base, model, "1")
+    if os.path.exists(version_dir):
+        shutil.rmtree(version_dir)  # always export the latest checkpoint
+    with timed(ctx, f"{label} export"):
+        run_script("experiments.export", f"--model_dir={train}", f"--export_base={export_base}",
+                   "--version=1")
+    return train, export_base

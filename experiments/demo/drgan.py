@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 
 from experiments.demo import shared
-from experiments.demo.common import DemoContext, run_script, step, timed
+from experiments.demo.common import DemoContext, run_script, step, timed, train_and_export
 
 MODEL = "drgan"
 POSE_PICTURE = "pose_codes_savedmodel.png"
@@ -89,21 +88,8 @@ def run(ctx: DemoContext, data_only: bool = False) -> dict:
         return {}
     # The same identity network as TP-GAN's stage (its width), so both are scored alike.
     shared.identity_network(ctx, get_config("demo", "tpgan").model.lightcnn_width)
-    train, export_base = ctx.model_dir(MODEL, "train"), ctx.model_dir(MODEL, "export")
+    train, export_base = train_and_export(ctx, MODEL, "DR-GAN", records)
     results = ctx.model_dir(MODEL, "results")
-    step("DR-GAN training, `demo` preset (resumes from its last checkpoint)")
-    iterations = ctx.iterations.get(MODEL)
-    with timed(ctx, "DR-GAN training"):
-        run_script("experiments.train", f"--model={MODEL}", "--config=demo",
-                   f"--data_dir={records}", f"--model_dir={train}",
-                   *([f"--num_iterations={iterations}"] if iterations else []))
-    step("DR-GAN export for TF Serving")
-    version_dir = os.path.join(export_base, MODEL, "1")
-    if os.path.exists(version_dir):
-        shutil.rmtree(version_dir)  # always export the latest checkpoint
-    with timed(ctx, "DR-GAN export"):
-        run_script("experiments.export", f"--model_dir={train}", f"--export_base={export_base}",
-                   "--version=1")
     step("DR-GAN evaluation: its own protocol (f(x)) and TP-GAN's (frontal syntheses)")
     with timed(ctx, "DR-GAN evaluation"):
         run_script("experiments.evaluate", f"--data_dir={records}", f"--model_dir={train}",

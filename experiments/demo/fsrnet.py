@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 
-from experiments.demo.common import DemoContext, run_script, step, timed
+from experiments.demo.common import DemoContext, run_script, step, timed, train_and_export
 
 MODEL = "fsrnet"
 TRAIN_IDENTITIES, TEST_IDENTITIES, VIEWS = 64, 8, 4  # 256 training, 32 test faces
@@ -64,21 +63,8 @@ def run(ctx: DemoContext, data_only: bool = False) -> dict:
     show_models()
     if data_only:
         return {}
-    train, export_base = ctx.model_dir(MODEL, "train"), ctx.model_dir(MODEL, "export")
+    train, export_base = train_and_export(ctx, MODEL, "FSRNet", records)
     results = ctx.model_dir(MODEL, "results")
-    step("FSRNet training, `demo` preset (resumes from its last checkpoint)")
-    iterations = ctx.iterations.get(MODEL)
-    with timed(ctx, "FSRNet training"):
-        run_script("experiments.train", f"--model={MODEL}", "--config=demo",
-                   f"--data_dir={records}", f"--model_dir={train}",
-                   *([f"--num_iterations={iterations}"] if iterations else []))
-    step("FSRNet export for TF Serving")
-    version_dir = os.path.join(export_base, MODEL, "1")
-    if os.path.exists(version_dir):
-        shutil.rmtree(version_dir)  # always export the latest checkpoint
-    with timed(ctx, "FSRNet export"):
-        run_script("experiments.export", f"--model_dir={train}", f"--export_base={export_base}",
-                   "--version=1")
     step("FSRNet evaluation against bicubic (official Y-PSNR / SSIM protocol, spec 9)")
     with timed(ctx, "FSRNet evaluation"):
         run_script("experiments.evaluate", f"--model={MODEL}", f"--data_dir={records}",

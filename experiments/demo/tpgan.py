@@ -7,7 +7,7 @@ import os
 import shutil
 
 from experiments.demo import shared
-from experiments.demo.common import DemoContext, run_script, step, timed
+from experiments.demo.common import DemoContext, run_script, step, timed, train_and_export
 
 MODEL = "tpgan"
 
@@ -79,22 +79,9 @@ def run(ctx: DemoContext, data_only: bool = False) -> dict:
     if data_only:
         return {}
     shared.identity_network(ctx, cfg.model.lightcnn_width)
-    train, export_base = ctx.model_dir(MODEL, "train"), ctx.model_dir(MODEL, "export")
+    train, export_base = train_and_export(ctx, MODEL, "TP-GAN", ctx.pair_records,
+                                          f"--lightcnn_weights={ctx.lightcnn}")
     results = ctx.model_dir(MODEL, "results")
-    step("TP-GAN training, `demo` preset (resumes from its last checkpoint)")
-    iterations = ctx.iterations.get(MODEL)
-    with timed(ctx, "TP-GAN training"):
-        run_script("experiments.train", f"--model={MODEL}", "--config=demo",
-                   f"--data_dir={ctx.pair_records}", f"--model_dir={train}",
-                   f"--lightcnn_weights={ctx.lightcnn}",
-                   *([f"--num_iterations={iterations}"] if iterations else []))
-    step("TP-GAN export for TF Serving")
-    version_dir = os.path.join(export_base, MODEL, "1")
-    if os.path.exists(version_dir):
-        shutil.rmtree(version_dir)  # always export the latest checkpoint
-    with timed(ctx, "TP-GAN export"):
-        run_script("experiments.export", f"--model_dir={train}", f"--export_base={export_base}",
-                   "--version=1")
     step("TP-GAN evaluation by the paper's protocol")
     with timed(ctx, "TP-GAN evaluation"):
         run_script("experiments.evaluate", f"--data_dir={ctx.pair_records}",

@@ -27,7 +27,7 @@ from typing import Callable
 
 import keras
 
-from tpgan_tf.core import checkpointing, distribution, registry
+from tpgan_tf.core import checkpointing, distribution, memory, registry
 from tpgan_tf.core.config import (DEFAULT_TASK, ExperimentConfig, apply_overrides, get_config,
                                   load_config, save_config)
 from tpgan_tf.core.loop import LoopResult, run_training
@@ -49,6 +49,8 @@ def setup(cfg: ExperimentConfig, resources: dict | None = None):
     task_cls = registry.get_task(cfg.task)
     task_cls.check_resources(cfg, resources)  # before anything heavy
     rt = cfg.runtime
+    if rt.keep_freed_memory:
+        memory.keep_freed_memory()  # before the first large allocation of the run
     strategy = distribution.make_strategy(rt.strategy)
     if rt.deterministic:
         distribution.enable_determinism(cfg.train.seed)

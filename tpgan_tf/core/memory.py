@@ -1,0 +1,37 @@
+"""glibc malloc settings for training: keep freed memory in the process.
+
+By default glibc serves every allocation above a (dynamic) threshold with its own mmap and
+returns it to the kernel on free, and trims the heap top. A training iteration allocates and
+frees the same large activation and gradient buffers every step, so each step maps fresh pages
+and takes a page fault per 4 KiB of them. Telling glibc to keep freed memory (no mmap for
+allocations, no trimming) is what `MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=<large>` does
+from the environment; `mallopt` does the same from inside the process, for allocations made
+after the call. Measured (README "Training speed"): TP-GAN `paper` float32 on 2 cores 68.0 ->
+58.1 s per iteration (84,577 -> 74,840 page faults per iteration), the same peak memory.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+
+# glibc <malloc.h>
+M_TRIM_THRESHOLD = -1
+M_MMAP_MAX = -4
+TRIM_THRESHOLD = 2**31 - 1  # mallopt takes an int: trim only above ~2 GiB free at the top
+
+
+def keep_freed_memory() -> bool:
+    """Tells glibc malloc to keep freed memory (no mmap per allocation, no trim). Returns
+    False where it cannot (not glibc, e.g. macOS or musl): nothing changes there."""
+    name = ctypes.util.find_library("c")
+    if not name:
+        return False
+    try:
+        libc = ctypes.CDLL(name)
+        mallopt = libc.mallopt
+        if not hasattr(libc, "gnu_get_libc_version"):
+            return False
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    return bool(mallopt(M_MMAP_MAX, 0)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
