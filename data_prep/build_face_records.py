@@ -130,7 +130,6 @@ def build(output_dir: str, source: str, *, helen_dir: str | None = None,
 
 def main(argv):
     del argv
-    from experiments import common
     from tpgan_tf.data.shards import ShardConflictError
 
     for name in ("source", "output_dir"):
@@ -149,8 +148,10 @@ def main(argv):
             synthetic_views=FLAGS.synthetic_views, seed=FLAGS.seed,
             num_shards=FLAGS.num_shards, workers=FLAGS.workers, shard_seed=FLAGS.shard_seed,
             overwrite=FLAGS.overwrite)
-    except (ShardConflictError, *common.USER_ERRORS) as err:
-        common.fail(err)
+    except (ShardConflictError, ValueError, FileNotFoundError, FileExistsError, KeyError) as err:
+        message = str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err)
+        print(f"error: {message}", file=sys.stderr)  # data_prep does not import experiments/
+        sys.exit(1)
     counts = ", ".join(f"{s}: {v['examples']} faces in {len(v['shards'])} shards"
                        for s, v in manifest["splits"].items())
     print(f"wrote {counts}; skipped {len(manifest['skipped'])} inputs in "

@@ -6,8 +6,9 @@ frees the same large activation and gradient buffers every step, so each step ma
 and takes a page fault per 4 KiB of them. Telling glibc to keep freed memory (no mmap for
 allocations, no trimming) is what `MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=<large>` does
 from the environment; `mallopt` does the same from inside the process, for allocations made
-after the call. Measured (README "Training speed"): TP-GAN `paper` float32 on 2 cores 68.0 ->
-58.1 s per iteration (84,577 -> 74,840 page faults per iteration), the same peak memory.
+after the call. Measured (README "Training speed"): TP-GAN `paper` float32 on 2 cores 68.0 s per
+iteration with glibc's defaults, 58.1 s kept through the environment, 55.9 s kept by this call;
+peak memory 9.2, 9.3 and 9.7 GB. bfloat16 iterations: no change beyond the noise.
 """
 from __future__ import annotations
 

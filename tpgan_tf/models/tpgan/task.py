@@ -310,7 +310,7 @@ class TpganTask(Task):
         API and an export share its traced functions (each trace of G is costly)."""
         from tpgan_tf.models.tpgan.frontalizer import Frontalizer
         cache = self.__dict__.setdefault("_frontalizers", {})
-        if output_range not in cache:
+        if output_range not in cache or cache[output_range].generator is not self.generator:
             cache[output_range] = Frontalizer(self.generator, output_range=output_range)
         return cache[output_range]
 
