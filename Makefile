@@ -24,7 +24,7 @@ test: venv
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --durations=10
 
 test-all: venv
-	$(PY) -m pytest -q -m ''
+	$(PY) -m pytest -q -n $(TEST_WORKERS) -m ''
 
 # MODELS=tpgan,drgan (a comma-separated subset; default: every model)
 demo: venv
