@@ -3,6 +3,7 @@ as a user would (`python -m ...`), stopping the demo with one error line if one 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import shutil
 import subprocess
@@ -50,6 +51,16 @@ class DemoContext:
 
 def step(title: str) -> None:
     print(f"\n== {title}", flush=True)
+
+
+def show_models(model: str, label: str) -> dict:
+    """Prints the parameter counts of `model`'s `demo` networks (experiments/model_summary.py)."""
+    from experiments.model_summary import parameter_counts
+
+    step(f"{label} networks of the `demo` preset")
+    counts, _, _ = parameter_counts(model, "demo")
+    print(json.dumps(counts))
+    return counts
 
 
 def run_script(*args: str) -> None:

@@ -4,11 +4,11 @@ the image records; TP-GAN's protocol on the shared pair records with the shared 
 and one held-out face rendered at every pose code by the exported SavedModel."""
 from __future__ import annotations
 
-import json
 import os
 
 from experiments.demo import shared
-from experiments.demo.common import DemoContext, run_script, step, timed, train_and_export
+from experiments.demo.common import (DemoContext, run_script, show_models, step, timed,
+                                     train_and_export)
 
 MODEL = "drgan"
 POSE_PICTURE = "pose_codes_savedmodel.png"
@@ -22,15 +22,6 @@ def image_records(ctx: DemoContext) -> str:
         run_script("data_prep.build_image_records", f"--multipie_root={ctx.multipie}",
                    f"--output_dir={out}", f"--test_subjects_from={ctx.test_subjects_from}")
     return out
-
-
-def show_models() -> dict:
-    from experiments.model_summary import parameter_counts
-
-    step("DR-GAN networks of the `demo` preset")
-    counts, _, _ = parameter_counts(MODEL, "demo")
-    print(json.dumps(counts))
-    return counts
 
 
 def held_out_face(records: str):
@@ -83,7 +74,7 @@ def run(ctx: DemoContext, data_only: bool = False) -> dict:
     shared.multiview_faces(ctx)
     records = image_records(ctx)
     shared.pair_records(ctx)
-    show_models()
+    show_models(MODEL, "DR-GAN")
     if data_only:
         return {}
     # The same identity network as TP-GAN's stage (its width), so both are scored alike.

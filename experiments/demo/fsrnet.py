@@ -4,10 +4,10 @@ held-out identities, and the export run on held-out 16 x 16 faces (experiments.s
 Every step runs the project's own scripts and skips or resumes finished work."""
 from __future__ import annotations
 
-import json
 import os
 
-from experiments.demo.common import DemoContext, run_script, step, timed, train_and_export
+from experiments.demo.common import (DemoContext, run_script, show_models, step, timed,
+                                     train_and_export)
 
 MODEL = "fsrnet"
 TRAIN_IDENTITIES, TEST_IDENTITIES, VIEWS = 64, 8, 4  # 256 training, 32 test faces
@@ -25,15 +25,6 @@ def face_records(ctx: DemoContext) -> str:
                    f"--synthetic_test_identities={TEST_IDENTITIES}",
                    f"--synthetic_views={VIEWS}", f"--seed={ctx.seed + SEED_OFFSET}")
     return out
-
-
-def show_models() -> dict:
-    from experiments.model_summary import parameter_counts
-
-    step("FSRNet networks of the `demo` preset")
-    counts, _, _ = parameter_counts(MODEL, "demo")
-    print(json.dumps(counts))
-    return counts
 
 
 def held_out_faces(ctx: DemoContext, records: str) -> str:
@@ -60,7 +51,7 @@ def held_out_faces(ctx: DemoContext, records: str) -> str:
 def run(ctx: DemoContext, data_only: bool = False) -> dict:
     """The whole stage; returns {"results": results dir, "page": its index.html}."""
     records = face_records(ctx)
-    show_models()
+    show_models(MODEL, "FSRNet")
     if data_only:
         return {}
     train, export_base = train_and_export(ctx, MODEL, "FSRNet", records)

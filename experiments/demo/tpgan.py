@@ -2,12 +2,12 @@
 Serving, evaluated by the paper's protocol and run on held-out "photos"."""
 from __future__ import annotations
 
-import json
 import os
 import shutil
 
 from experiments.demo import shared
-from experiments.demo.common import DemoContext, run_script, step, timed, train_and_export
+from experiments.demo.common import (DemoContext, run_script, show_models, step, timed,
+                                     train_and_export)
 
 MODEL = "tpgan"
 
@@ -31,15 +31,6 @@ def show_batch(ctx: DemoContext) -> str:
     write_png(path, (np.concatenate(columns, axis=1) * 256).astype(np.uint8))
     print(f"profiles (mirrored to face right) over their frontals: {path}")
     return path
-
-
-def show_models() -> dict:
-    from experiments.model_summary import parameter_counts
-
-    step("TP-GAN networks of the `demo` preset")
-    counts, _, _ = parameter_counts(MODEL, "demo")
-    print(json.dumps(counts))
-    return counts
 
 
 def pick_photos(ctx: DemoContext, count: int = 6) -> str:
@@ -75,7 +66,7 @@ def run(ctx: DemoContext, data_only: bool = False) -> dict:
     shared.multiview_faces(ctx)
     shared.pair_records(ctx)
     show_batch(ctx)
-    show_models()
+    show_models(MODEL, "TP-GAN")
     if data_only:
         return {}
     shared.identity_network(ctx, cfg.model.lightcnn_width)

@@ -3,31 +3,18 @@ degradation of the HR face and the spec 5 priors of its labels, read from face r
 fixed order under a seed, per replica."""
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from tpgan_tf.core.config import apply_overrides, get_config
-from tpgan_tf.data.face_records import make_example
+from tests.models.fsrnet.conftest import write_face_records
 from tpgan_tf.models.fsrnet import degradation, inputs, priors
 
 
 @pytest.fixture(scope="module")
 def cfg():
     return get_config("tiny", "fsrnet")
-
-
-def _write_records(path, n, cfg, seed=0):
-    ex = inputs.random_examples(n, cfg, seed)
-    with tf.io.TFRecordWriter(path) as writer:
-        for i in range(n):
-            writer.write(make_example({
-                "hr_png": cv2.imencode(".png", ex["hr"][i][:, :, ::-1])[1].tobytes(),
-                "parsing_png": cv2.imencode(".png", ex["parsing"][i])[1].tobytes(),
-                "landmarks": ex["landmarks"][i], "landmark_scheme": "ibug68",
-                "label_set": "helen11", "name": f"face{i}", "source": "synthetic"}))
-    return ex
 
 
 def test_batch_is_the_degradation_and_the_priors_of_the_face(cfg):
@@ -61,7 +48,7 @@ def test_jpeg_switches_round_trip_hr_and_lr(cfg):
 
 def test_dataset_reads_records_in_a_seeded_order_and_splits_by_replica(cfg, tmp_path):
     path = str(tmp_path / "train-00000-of-00001.tfrecord")
-    ex = _write_records(path, 6, cfg)
+    ex = write_face_records(path, cfg, 6)
     pattern = str(tmp_path / "train-*.tfrecord")
     take = lambda **kw: [b["hr"].numpy() for b in  # noqa: E731
                          inputs.make_dataset(pattern, cfg, 2, deterministic=True, seed=4,
@@ -79,4 +66,4 @@ def test_dataset_reads_records_in_a_seeded_order_and_splits_by_replica(cfg, tmp_
     np.testing.assert_array_equal(batch["hr"].numpy()[0], ex["hr"][1] / np.float32(255))
     evaluated = list(inputs.eval_dataset(pattern, cfg, 4))
     assert [len(b["name"]) for b in evaluated] == [4, 2]
-    assert evaluated[1]["name"].numpy()[1] == b"face5"
+    assert evaluated[1]["name"].numpy()[1] == b"face0_5"  # the sixth written (seed 0)
