@@ -13,7 +13,6 @@ peak memory 9.2, 9.3 and 9.7 GB. bfloat16 iterations: no change beyond the noise
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 
 # glibc <malloc.h>
 M_TRIM_THRESHOLD = -1
@@ -24,15 +23,12 @@ TRIM_THRESHOLD = 2**31 - 1  # mallopt takes an int: trim only above ~2 GiB free 
 def keep_freed_memory() -> bool:
     """Tells glibc malloc to keep freed memory (no mmap per allocation, no trim). Returns
     False where it cannot (not glibc, e.g. macOS or musl): nothing changes there."""
-    name = ctypes.util.find_library("c")
-    if not name:
-        return False
     try:
-        libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
-        if not hasattr(libc, "gnu_get_libc_version"):
-            return False
-    except (OSError, AttributeError):
+        libc = ctypes.CDLL(None)  # this process's own symbols: libc is loaded already
+    except OSError:
         return False
+    if not (hasattr(libc, "mallopt") and hasattr(libc, "gnu_get_libc_version")):  # glibc only
+        return False
+    mallopt = libc.mallopt
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     return bool(mallopt(M_MMAP_MAX, 0)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
