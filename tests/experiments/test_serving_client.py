@@ -5,10 +5,7 @@ run in this process (tests/conftest.py `tiny_export`, `tiny_saved_model`, `clien
 from __future__ import annotations
 
 import base64
-import http.server
-import json
 import os
-import threading
 from concurrent import futures
 
 import numpy as np
@@ -16,6 +13,7 @@ import pytest
 import tensorflow as tf
 
 from experiments import serving_client as sc
+from tests import rest_stand_in
 from tests.conftest import decode_png
 
 
@@ -97,36 +95,23 @@ def _rest_value(name: str, value):
 
 
 def _start_rest_server(model, defs):
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 (http.server's name)
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            assert self.path == "/v1/models/tpgan:predict", self.path
-            try:
-                name = body.get("signature_name", "serving_default")
-                outputs = _run_signature(model, name, _rest_inputs(body, defs))
-                batch = len(next(iter(outputs.values())))
-                if len(outputs) == 1:
-                    ((key, value),) = outputs.items()
-                    preds = [_rest_value(key, value[i]) for i in range(batch)]
-                else:
-                    preds = [{k: _rest_value(k, v[i]) for k, v in outputs.items()}
-                             for i in range(batch)]
-                status, answer = 200, {"predictions": preds}
-            except tf.errors.InvalidArgumentError as err:
-                status, answer = 400, {"error": err.message}
-            data = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+    def respond(path, body):
+        assert path == "/v1/models/tpgan:predict", path
+        try:
+            name = body.get("signature_name", "serving_default")
+            outputs = _run_signature(model, name, _rest_inputs(body, defs))
+            batch = len(next(iter(outputs.values())))
+            if len(outputs) == 1:
+                ((key, value),) = outputs.items()
+                preds = [_rest_value(key, value[i]) for i in range(batch)]
+            else:
+                preds = [{k: _rest_value(k, v[i]) for k, v in outputs.items()}
+                         for i in range(batch)]
+            return 200, {"predictions": preds}
+        except tf.errors.InvalidArgumentError as err:
+            return 400, {"error": err.message}
 
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    return rest_stand_in.start(respond)
 
 
 def _check_written(model, files, written, signature):

@@ -4,19 +4,17 @@ API on 127.0.0.1 that records the request; gRPC request building; errors."""
 from __future__ import annotations
 
 import base64
-import http.server
-import json
 import os
 import shutil
 import subprocess
 import sys
-import threading
 
 import cv2
 import numpy as np
 import pytest
 
 from experiments import serving_client as sc
+from tests import rest_stand_in
 from tpgan_tf.faces import detection
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -36,25 +34,14 @@ def server():
     """A REST stand-in: records each body, answers with one fixed prediction per instance."""
     bodies = []
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 (the http.server method name)
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            bodies.append((self.path, body))
-            pred = {"frontal_png_bytes": {"b64": base64.b64encode(FRONTAL).decode()},
-                    "aligned_png_bytes": {"b64": base64.b64encode(ALIGNED).decode()},
-                    "aligned_landmarks": [[0.0, 0.0]] * 5}
-            data = json.dumps({"predictions": [pred] * len(body["instances"])}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+    def respond(path, body):
+        bodies.append((path, body))
+        pred = {"frontal_png_bytes": {"b64": base64.b64encode(FRONTAL).decode()},
+                "aligned_png_bytes": {"b64": base64.b64encode(ALIGNED).decode()},
+                "aligned_landmarks": [[0.0, 0.0]] * 5}
+        return 200, {"predictions": [pred] * len(body["instances"])}
 
-        def log_message(self, *args):
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    httpd = rest_stand_in.start(respond)
     yield f"127.0.0.1:{httpd.server_address[1]}", bodies
     httpd.shutdown()
     httpd.server_close()
