@@ -61,7 +61,7 @@ def test_dataset_reads_records_in_a_seeded_order_and_splits_by_replica(cfg, tmp_
     assert found == list(range(6))
     ctx = tf.distribute.InputContext(num_input_pipelines=2, input_pipeline_id=1,
                                      num_replicas_in_sync=2)
-    [batch] = list(inputs.make_dataset(pattern, cfg, 1, shuffle=False, repeat=False,
+    [batch] = list(inputs.make_dataset(pattern, cfg, 1, shuffle=False, repeat=False, deterministic=True,
                                        input_context=ctx).take(1))
     np.testing.assert_array_equal(batch["hr"].numpy()[0], ex["hr"][1] / np.float32(255))
     evaluated = list(inputs.eval_dataset(pattern, cfg, 4))
