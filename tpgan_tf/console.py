@@ -1,0 +1,103 @@
+"""A clean console: TensorFlow's C++ start-up lines kept off the terminal.
+
+Importing TensorFlow 2.21 and touching its devices prints lines such as
+
+    WARNING: All log messages before absl::InitializeLog() is called are written to STDERR
+    I0000 ... port.cc:153] oneDNN custom operations are on. ...
+    E0000 ... cuda_platform.cc:52] failed call to cuInit: INTERNAL: CUDA error ...
+
+from C++, straight to file descriptor 2, before TF_CPP_MIN_LOG_LEVEL can act: a new user
+reads them as failures. `quiet_tensorflow_startup()` (called by the `experiments`,
+`data_prep` and `benchmarks` packages when they are imported, i.e. by every script) installs
+an import hook: the first `import tensorflow` of the process then runs with fd 2 pointed at a
+temporary file, together with the device probe that prints the CUDA line, and the file is
+dropped. If that import fails, everything it printed is shown before the error. Nothing is
+imported early: a script that never needs TensorFlow never loads it.
+
+TPGAN_TF_VERBOSE=1 (or TF_CPP_MIN_LOG_LEVEL set below 2 by the user) shows the lines again.
+"""
+from __future__ import annotations
+
+import importlib.abc
+import importlib.util
+import os
+import sys
+import tempfile
+
+VERBOSE_ENV = "TPGAN_TF_VERBOSE"
+
+
+def verbose() -> bool:
+    """True when the user asked for TensorFlow's start-up lines."""
+    if os.environ.get(VERBOSE_ENV, "") not in ("", "0"):
+        return True
+    level = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
+    return level is not None and level.isdigit() and int(level) < 2
+
+
+class _Silenced:
+    """fd 2 pointed at a temporary file while the block runs; the text is kept."""
+
+    def __enter__(self):
+        sys.stderr.flush()
+        self._file = tempfile.TemporaryFile()
+        self._saved = os.dup(2)
+        os.dup2(self._file.fileno(), 2)
+        return self
+
+    def __exit__(self, *exc):
+        sys.stderr.flush()
+        os.dup2(self._saved, 2)
+        os.close(self._saved)
+        self._file.seek(0)
+        self.text = self._file.read().decode(errors="replace")
+        self._file.close()
+        return False
+
+
+class _QuietLoader(importlib.abc.Loader):
+    """TensorFlow's own loader, run silenced together with the device probe."""
+
+    def __init__(self, loader):
+        self._loader = loader
+
+    def __getattr__(self, name):  # everything else (resource readers, ...) as the original
+        return getattr(self._loader, name)
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        with _Silenced() as silenced:
+            try:
+                self._loader.exec_module(module)
+                module.config.list_physical_devices("GPU")  # the CUDA probe prints here
+                error = None
+            except BaseException as e:  # shown below, with what TensorFlow printed
+                error = e
+        if error is not None:
+            sys.stderr.write(silenced.text)
+            raise error
+
+
+class _QuietTensorflowFinder(importlib.abc.MetaPathFinder):
+    """Finds `tensorflow` the usual way, once, and hands back its spec with a silenced
+    loader (module doc)."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != "tensorflow":
+            return None
+        sys.meta_path.remove(self)  # once per process; find the real spec without us
+        spec = importlib.util.find_spec(fullname)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _QuietLoader(spec.loader)
+        return spec
+
+
+def quiet_tensorflow_startup() -> None:
+    """Installs the hook once per process (no-op when verbose() or TensorFlow is loaded)."""
+    if verbose() or "tensorflow" in sys.modules:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # later INFO / WARNING lines too
+    if not any(isinstance(f, _QuietTensorflowFinder) for f in sys.meta_path):
+        sys.meta_path.insert(0, _QuietTensorflowFinder())
