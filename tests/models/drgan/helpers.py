@@ -1,8 +1,10 @@
-"""Hand-written layer tables and parameter counts for the DR-GAN tests (drgan spec 2).
+"""Hand-written layer tables, parameter counts and by-hand layer checks for the DR-GAN tests
+(drgan spec 2).
 
 Written out again here from the spec's tables, NOT imported from the code under test, so a
 wrong row in the code makes the tests fail.
 """
+import numpy as np
 
 # drgan spec 2.1: (stride, channels) of Conv11 .. Conv53.
 ENCODER_TABLE = [(1, 32), (1, 64), (2, 64), (1, 64), (1, 128), (2, 128), (1, 96), (1, 192),
@@ -84,3 +86,50 @@ def discriminator_params(w, variant, num_identities, pose_dim):
     branch = conv(chans[11], chans[12]) + conv(chans[12], f)
     return (total + 3 * branch + dense(f, num_identities, bias=False)  # AM-softmax W
             + dense(f, pose_dim) + dense(f, 1))
+
+
+# ---------------------------------------------------------------------- layer checks by hand
+# With N(0, 0.02) initialisers and inference-mode BN at init every activation is ~1e-4 or
+# smaller, where ELU, tanh and the identity agree. These checks run the networks in TRAINING
+# mode: BN then normalises with the batch moments (unit scale), so a missing ELU (or BN) is
+# off by ~0.4 where a tolerance of 1e-4 is used.
+def elu(v):
+    return np.where(v > 0, v, np.expm1(np.minimum(v, 0)))
+
+
+ACTIVATION_BY_HAND = {"elu": elu, "tanh": np.tanh, None: lambda v: v}
+
+
+def bn_training_by_hand(h, bn):
+    """Training-mode batch norm of h [B, H, W, C]: moments over B, H, W (biased variance),
+    then gamma and beta of the Keras layer `bn` (gamma 1, beta 0 when bn is None)."""
+    h = np.asarray(h, np.float64)
+    mean, var = h.mean(axis=(0, 1, 2)), h.var(axis=(0, 1, 2))
+    gamma = 1.0 if bn is None else bn.gamma.numpy()
+    beta = 0.0 if bn is None else bn.beta.numpy()
+    eps = 1e-5 if bn is None else bn.epsilon
+    return (h - mean) / np.sqrt(var + eps) * gamma + beta
+
+
+def check_rows(outputs, first_input, rows, atol=1e-4):
+    """Checks a chain of rows run in training mode against the by-hand computation.
+
+    outputs: {key: tensor} of the network's layer_outputs(..., training=True);
+    first_input: the first row's input; rows: [(output key, ConvUnit, with_bn, activation)]
+    in the order they must be applied (each row reads the previous row's output), with
+    with_bn / activation ("elu" | "tanh" | None) written by hand from the spec's tables.
+    Each row's output must equal activation(BN_batch(conv(previous output))). Where an
+    activation is expected the pre-activation must reach below -1, so that ELU / tanh and
+    the identity differ by > 0.3 there (the check can tell them apart).
+    """
+    prev = first_input
+    for key, unit, with_bn, activation in rows:
+        pre = np.asarray(unit.conv(prev).numpy(), np.float64)
+        if with_bn:
+            pre = bn_training_by_hand(pre, unit.bn)
+        if activation is not None:
+            assert pre.min() < -1.0, f"{key}: pre-activation too small to tell ELU from identity"
+        got = outputs[key].numpy()
+        np.testing.assert_allclose(got, ACTIVATION_BY_HAND[activation](pre), rtol=1e-4,
+                                   atol=atol, err_msg=key)
+        prev = outputs[key]

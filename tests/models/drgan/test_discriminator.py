@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.models.drgan.helpers import SHAPES_96, discriminator_params
+from tests.models.drgan.helpers import SHAPES_96, check_rows, discriminator_params
 from tpgan_tf.models.drgan.discriminator import Discriminator
 
 
@@ -64,6 +64,40 @@ def test_official_branches_shapes_and_count():
     assert tuple(out["pose"].shape) == (1, 1)  # yaw regression
     assert tuple(out["real_fake"].shape) == (1, 1)
     assert _count(d) == discriminator_params(1.0, "official", 200, 1) == 4_590_466
+
+
+@pytest.mark.parametrize("variant, last_activation", [("cvpr", "elu"), ("tpami", None)])
+def test_paper_trunk_rows_by_hand_in_training_mode(variant, last_activation):
+    """Spec 2.4 / 2.1: D's own 14-row trunk, BN + ELU after every conv, Conv53 with the
+    configured last activation; training-mode BN (unit scale)."""
+    d = Discriminator(width=0.125, variant=variant, num_identities=5, pose_dim=9,
+                      last_activation=last_activation, name=f"d_rows_{variant}")
+    x = _images(4, 32, seed=5)
+    out = d.layer_outputs(x, training=True)
+    names = list(SHAPES_96)
+    acts = ["elu"] * 13 + [last_activation]
+    check_rows(out, x, [(n, getattr(d.trunk, n), True, a) for n, a in zip(names, acts)])
+
+
+def test_official_trunk_and_branch_rows_by_hand_in_training_mode():
+    """Official D (spec 2.4, 2.1 [CODE]): BN + ELU after every trunk conv d_k01 .. d_k40
+    (Conv51 included); in each branch Conv52 + BN + ELU, then Conv53 + BN and NO
+    activation (k42 is the only conv without one)."""
+    d = Discriminator(width=0.125, variant="official", num_identities=5, pose_dim=1,
+                      identity_head="am_softmax", last_activation=None, head_dropout=0.4,
+                      name="d_rows_official")
+    x = _images(4, 32, seed=6)
+    out = d.layer_outputs(x, training=True)
+    trunk = list(SHAPES_96)[:12]  # conv11 .. conv51
+    check_rows(out, x, [(n, getattr(d.trunk, n), True, "elu") for n in trunk])
+    for branch in ("identity_branch", "pose_branch", "adversarial_branch"):
+        stack = getattr(d, branch)
+        check_rows(out, out["conv51"], [(f"{branch}/conv52", stack.conv52, True, "elu"),
+                                        (f"{branch}/conv53", stack.conv53, True, None)])
+    # The identity features are the pooled Conv53 of the identity branch.
+    np.testing.assert_allclose(out["features"].numpy(),
+                               out["identity_branch/conv53"].numpy().mean(axis=(1, 2)),
+                               rtol=1e-5, atol=1e-6)
 
 
 def test_cvpr_with_am_softmax_is_refused():

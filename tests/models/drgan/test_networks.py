@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.models.drgan.helpers import decoder_params, discriminator_params, encoder_params
+from tests.models.drgan.helpers import (SHAPES_96, decoder_params, discriminator_params,
+                                        encoder_params)
 from tpgan_tf.core.config import apply_overrides, get_config
 from tpgan_tf.models.drgan import losses, networks
 
@@ -39,16 +40,31 @@ def test_parameter_counts_of_every_preset(name):
         assert hand == EXPECTED[name]
 
 
-def test_copy_identity_trunk_official():
+def _official_tiny():
     cfg = apply_overrides(get_config("official", task="drgan"),
-                          ["model.width=0.0625", "data.image_size=32", "data.load_size=36"])
-    nets = networks.build_networks(cfg)
+                          ["model.width=0.125", "data.image_size=32", "data.load_size=36"])
+    return networks.build_networks(cfg)
+
+
+def _identity_path_rows(disc):
+    """{encoder row: D's output key of the same row}: trunk Conv11..Conv51, then the
+    identity branch's Conv52 / Conv53 (spec 4.2: g_k* <- d_k*), written by hand."""
+    rows = {n: n for n in list(SHAPES_96)[:12]}
+    rows.update({n: f"identity_branch/{n}" for n in ("conv52", "conv53")})
+    return rows
+
+
+def test_copy_identity_trunk_official():
+    nets = _official_tiny()
     enc, disc = nets["encoder"], nets["discriminator"]
+    rng = np.random.default_rng(4)
+    # Pre-trained-looking D: random BN gamma / beta (a copy that skipped them would show).
+    for unit, _ in networks._unit_pairs(disc, enc):
+        unit.bn.gamma.assign(rng.uniform(0.5, 1.5, unit.bn.gamma.shape).astype(np.float32))
+        unit.bn.beta.assign(rng.normal(0, 0.3, unit.bn.beta.shape).astype(np.float32))
     before_branch = [w.numpy().copy() for w in enc.confidence_branch.weights]
     copied = networks.copy_identity_trunk(disc, enc)
     assert copied == 14 * 6  # conv kernel + bias, BN gamma, beta, mean, variance per row
-    np.testing.assert_array_equal(enc.trunk.conv11.conv.kernel.numpy(),
-                                  disc.trunk.conv11.conv.kernel.numpy())
     # Conv52 / Conv53 of G_enc come from the IDENTITY branch (not pose / adversarial).
     np.testing.assert_array_equal(enc.trunk.conv53.conv.kernel.numpy(),
                                   disc.identity_branch.conv53.conv.kernel.numpy())
@@ -56,9 +72,40 @@ def test_copy_identity_trunk_official():
                               disc.pose_branch.conv53.conv.kernel.numpy())
     for w, b in zip(enc.confidence_branch.weights, before_branch):  # omega branch untouched
         np.testing.assert_array_equal(w.numpy(), b)
-    x = tf.random.uniform([2, 32, 32, 3], -1, 1, seed=1)
-    np.testing.assert_allclose(enc(x, training=False)["features"].numpy(),
-                               disc(x, training=False)["features"].numpy(), rtol=1e-5, atol=1e-6)
+    # G_enc is now D's identity path, layer by layer, at unit scale: training-mode BN
+    # (batch moments), where a missing or extra ELU is off by ~0.4.
+    x = tf.random.uniform([4, 32, 32, 3], -1, 1, seed=1)
+    e_out = enc.layer_outputs(x, training=True)
+    d_out = disc.layer_outputs(x, training=True)
+    for e_key, d_key in _identity_path_rows(disc).items():
+        assert e_out[e_key].numpy().min() < -0.5, e_key  # ELU/BN outputs well below 0
+        np.testing.assert_allclose(e_out[e_key].numpy(), d_out[d_key].numpy(), rtol=1e-5,
+                                   atol=1e-5, err_msg=e_key)
+    # f(x) before the encoder's feature dropout = D's identity features.
+    np.testing.assert_allclose(e_out["avgpool"].numpy(), d_out["features"].numpy(), rtol=1e-5,
+                               atol=1e-5)
+
+
+def test_copied_trunk_equals_d_in_inference_mode_at_unit_scale():
+    """The moving statistics are copied too: calibrate D's moving mean / variance to one
+    batch's moments (momentum 0 for one training pass), so inference-mode BN is at unit
+    scale, then copy and compare in inference mode."""
+    nets = _official_tiny()
+    enc, disc = nets["encoder"], nets["discriminator"]
+    units = [u for u, _ in networks._unit_pairs(disc, enc)]
+    x = tf.random.uniform([4, 32, 32, 3], -1, 1, seed=2)
+    for u in units:
+        u.bn.momentum = 0.0
+    disc(x, training=True)
+    for u in units:
+        u.bn.momentum = 0.9
+    networks.copy_identity_trunk(disc, enc)
+    e_out = enc.layer_outputs(x, training=False)
+    d_out = disc.layer_outputs(x, training=False)
+    for e_key, d_key in _identity_path_rows(disc).items():
+        assert e_out[e_key].numpy().min() < -0.5, e_key
+        np.testing.assert_allclose(e_out[e_key].numpy(), d_out[d_key].numpy(), rtol=1e-5,
+                                   atol=1e-5, err_msg=e_key)
 
 
 def test_copy_identity_trunk_refuses_the_321_channel_encoder():

@@ -74,8 +74,10 @@ class ModelConfig:
     z_dim: int = 50
     z_distribution: str = "uniform"  # uniform U(-z_scale, z_scale) | normal N(0, z_scale^2)
     z_scale: float = 1.0
-    # Activation of the last conv of the encoder and of D's trunk / branches: "elu" (paper
-    # table [unverified], all ports) | "none" (official: BN, no activation; spec 2.1).
+    # Activation of Conv53 (`k42`), the last conv of the encoder and of D's identity path
+    # (D's trunk for cvpr / tpami, each of its three branches for official): "elu" (paper
+    # table [unverified], all ports) | "none" (official: BN, no activation; spec 2.1). The
+    # official D's shared trunk ends at Conv51 (`d_k40`), which keeps its ELU (spec 2.4).
     last_activation: str = "elu"
     # Dropout on f(x) in training: 0 (paper [unverified], ports); official 0.4 (keep 0.6).
     feature_dropout: float = 0.0

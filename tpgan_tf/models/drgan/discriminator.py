@@ -6,8 +6,9 @@ weights) and one of three head layouts (`model.discriminator`):
   "tpami"    trunk (14 rows) -> AvgPool -> one FC to N^d + 1 + P, split into identity [N^d],
              real/fake logit [1] and pose [P] (TPAMI; kayamin's order). With an AM-softmax
              identity head the FC has 1 + P outputs and the identity comes from AMSoftmaxHead.
-  "official" shared trunk Conv11..Conv51 (`d_k01`..`d_k40`, 6x6x256 at 96), then three
-             branches, each Conv 160 + BN + ELU -> Conv 320 + BN (last activation) -> AvgPool:
+  "official" shared trunk Conv11..Conv51 (`d_k01`..`d_k40`, 6x6x256 at 96, BN + ELU after
+             every conv, Conv51 included), then three branches, each Conv 160 + BN + ELU ->
+             Conv 320 + BN (last activation; official: none) -> AvgPool:
                identity:    -> AM-softmax cosines (or an FC for plain softmax), no dropout
                pose:        -> dropout (0.4) -> Dense(P)   (P = 1: yaw regression, radians)
                adversarial: -> dropout (0.4) -> Dense(1)   real/fake logit
@@ -43,8 +44,10 @@ class Discriminator(keras.Model):
       pose_dim: N^p (one-hot codes: pose logits) or 1 (yaw regression).
       identity_head: "softmax" | "am_softmax" (not with "cvpr": its fake class is no
         identity, a cosine margin head makes no sense there).
-      last_activation: activation of the last conv of the trunk / of each branch: "elu"
-        (paper) or None (official: BN, no activation).
+      last_activation: activation of Conv53 (`k42`): the trunk's last row ("cvpr" /
+        "tpami") or each branch's last row ("official"): "elu" (paper) or None (official:
+        BN, no activation). The official shared trunk ends at Conv51 (`d_k40`), which has
+        BN + ELU like every other row (spec 2.1, 2.4 [CODE]: only k42 has no activation).
       head_dropout: dropout before the FC heads (official: 0.4 before the pose and the
         adversarial Dense; "cvpr"/"tpami": before the one FC; never before AM-softmax).
       norm: the BN dict of tpgan_tf.core.layers.batch_norm (default bn_mode "inference").
@@ -72,12 +75,12 @@ class Discriminator(keras.Model):
         self.last_activation, self.head_dropout = last_activation, head_dropout
         self.norm = dict(norm or {})
         self.feature_dim = feature_dim(width)
-        stack = lambda rows, name: ConvStack(  # noqa: E731
-            rows, width, last_activation=last_activation, last_channels=None, norm=self.norm,
-            name=name)
+        stack = lambda rows, name, last=last_activation: ConvStack(  # noqa: E731
+            rows, width, last_activation=last, last_channels=None, norm=self.norm, name=name)
         am = identity_head == "am_softmax"
         if variant == "official":
-            self.trunk = stack(OFFICIAL_TRUNK_ROWS, "trunk")
+            # d_k40 (Conv51) ends the shared trunk but is no last conv: ELU (spec 2.1, 2.4).
+            self.trunk = stack(OFFICIAL_TRUNK_ROWS, "trunk", last="elu")
             self.identity_branch = stack(OFFICIAL_BRANCH_ROWS, "identity_branch")
             self.pose_branch = stack(OFFICIAL_BRANCH_ROWS, "pose_branch")
             self.adversarial_branch = stack(OFFICIAL_BRANCH_ROWS, "adversarial_branch")
