@@ -6,7 +6,7 @@
         --batch_repeats=1 --nosession
 
 For each config preset (random weights; speed does not depend on them) and one signature
-(default: serving_default), on the model's own valid requests (Task.serving_examples):
+(default: serving_default), on the model's own valid requests (its serving module's `examples`):
   eager       the signature's function run eagerly, op by op (tf.config.run_functions_eagerly):
               the Keras networks called eagerly plus the signature's pre/post-processing;
   savedmodel  tf.saved_model.load(export).signatures[signature]: the exported graph;
@@ -59,11 +59,12 @@ def measure(model: str, config_name: str, signature: str, repeats: int, batch: i
     start = time.perf_counter()
     task, cfg, _ = load_trained(None, config_name, task=model)
     build_s = time.perf_counter() - start
-    endpoints, _ = task.serving_endpoints()
+    module = task.serving.for_task(task)
+    endpoints = module.endpoints()
     if signature not in endpoints:
         raise ValueError(f"{model} has no signature {signature!r}; one of {sorted(endpoints)}")
     fn, _ = endpoints[signature]
-    examples = {b: task.serving_examples(b)[signature] for b in (1, batch)}
+    examples = {b: module.examples(cfg, b)[signature] for b in (1, batch)}
     workdir = tempfile.mkdtemp(prefix="bench_serving_")
     try:
         start = time.perf_counter()

@@ -147,19 +147,18 @@ def matmul_gflops(dtype: str, n: int = 4096, repeats: int = 8) -> float:
     return 2 * n ** 3 * repeats / best / 1e9
 
 
-def _resources(cfg) -> dict:
-    """Random weight files for the task's resources (the timing does not depend on them)."""
-    from tpgan_tf.core.registry import get_task
+def _weight_overrides(cfg) -> list[str]:
+    """Random weight files for the frozen networks the config reads (the timing does not
+    depend on their values), as overrides of its `weights` section."""
+    weights = getattr(cfg, "weights", None)
+    if weights is None or getattr(weights, "lightcnn", None) is None or weights.lightcnn:
+        return []
+    from tpgan_tf.identity.lightcnn import build_lightcnn
+    from tpgan_tf.identity.weights import save_h5_weights
 
-    out = {}
-    tmp = tempfile.mkdtemp(prefix="bench_")
-    for name in get_task(cfg.task).RESOURCES:
-        if name == "lightcnn_weights":
-            from tpgan_tf.identity.lightcnn import build_lightcnn
-            from tpgan_tf.identity.weights import save_h5_weights
-            out[name] = os.path.join(tmp, "lightcnn.h5")
-            save_h5_weights(build_lightcnn(cfg.model.lightcnn_width), out[name])
-    return out
+    path = os.path.join(tempfile.mkdtemp(prefix="bench_"), "lightcnn.h5")
+    save_h5_weights(build_lightcnn(cfg.model.lightcnn_width), path)
+    return [f"weights.lightcnn={path}"]
 
 
 def run_one(model, preset, overrides, batch_size, iterations, jit_compile, precision) -> dict:
@@ -177,14 +176,14 @@ def run_one(model, preset, overrides, batch_size, iterations, jit_compile, preci
     mm = matmul_gflops("float32")
     mm_compute = mm if compute == "float32" else matmul_gflops(compute)
     t0 = time.perf_counter()
-    task, cfg = runner.setup(cfg, _resources(cfg))
+    task, cfg = runner.setup(apply_overrides(cfg, _weight_overrides(cfg)))
     build_s = time.perf_counter() - t0
     batch = task.random_batch(batch_size)
 
     flops = None
     if not jit_compile:  # XLA clusters hide their ops: count FLOPs without jit
         t0 = time.perf_counter()
-        graph = tf.function(task.train_iteration).get_concrete_function(batch).graph
+        graph = tf.function(task.steady_state_iteration).get_concrete_function(batch).graph
         flops = graph_flops(graph)
         trace_s = time.perf_counter() - t0
     t0 = time.perf_counter()

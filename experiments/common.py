@@ -1,4 +1,11 @@
-"""Flags and error handling shared by the experiment scripts (thin absl front ends)."""
+"""Flags and error handling shared by the experiment scripts (thin absl front ends).
+
+Every model option is a config field (tpgan_tf/core/config.py): a script's model-specific
+settings come from the preset or the run's config.json plus `--override=section.field=value`;
+the few generic flags below are shorthands for overrides (`--weights=lightcnn=PATH` is
+`--override=weights.lightcnn=PATH`). No script defines a flag of one model, so `--help`
+imports no model.
+"""
 from __future__ import annotations
 
 import os
@@ -10,14 +17,27 @@ FLAGS = flags.FLAGS
 USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError, KeyError)
 
 
-def define_model_flags(model_default: str | None = "tpgan") -> None:
-    """--model, --config, --override (every script)."""
-    flags.DEFINE_string("model", model_default, "Registered model: tpgan, drgan or fsrnet"
-                        + (" (default: the run's own, else tpgan)." if model_default is None
-                           else "."))
+def define_model_flags() -> None:
+    """--model, --config, --override, --weights (every script that builds a model)."""
+    flags.DEFINE_string("model", None, "Registered model: tpgan, drgan or fsrnet. Required "
+                        "unless --model_dir names a trained run (its config says the model).")
     flags.DEFINE_string("config", None, "Config preset of the model (paper, demo, tiny, ...).")
     flags.DEFINE_multi_string("override", [], "section.field=value, e.g. train.batch_size=4 "
                               "or runtime.jit_compile=true (repeatable).")
+    flags.DEFINE_multi_string("weights", [], "NAME=PATH: a weight file the model reads, the "
+                              "same as --override=weights.NAME=PATH (e.g. lightcnn=lc.h5).")
+
+
+def overrides(extra: dict | None = None) -> list[str]:
+    """The run's overrides: --override, then --weights as weights.NAME=PATH, then `extra`
+    {section.field: value} for the generic flags that were given (None values skipped)."""
+    out = list(FLAGS.override)
+    for item in FLAGS.weights:
+        if "=" not in item:
+            raise ValueError(f"--weights={item!r}: expected NAME=PATH, e.g. lightcnn=lc.h5")
+        out.append(f"weights.{item}")
+    out += [f"{k}={v}" for k, v in (extra or {}).items() if v is not None]
+    return out
 
 
 def fail(err: BaseException, code: int = 1) -> None:

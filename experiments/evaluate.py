@@ -1,13 +1,17 @@
 """Evaluates a trained model by its protocol and writes its results page.
 
-    python -m experiments.evaluate --data_dir=runs/demo/records --model_dir=runs/demo/train \\
-        --lightcnn_weights=weights/lightcnn29.h5 --output_dir=runs/demo/eval
+    python -m experiments.evaluate --model_dir=runs/demo/tpgan/train \\
+        --data_dir=runs/demo/records/pairs --override=eval.lightcnn_weights=lightcnn29.h5
 
-TP-GAN: rank-1 per pose and image quality by tpgan spec 7.1 (tpgan_tf/models/tpgan/
-evaluation.py); the other models: README. Writes into --output_dir (default
+Each model's protocol is its evaluation.py (TP-GAN: rank-1 per pose and image quality by its
+spec 7.1; DR-GAN: f(x) identification and TP-GAN's protocol on its frontals; FSRNet: the
+official Y-PSNR / SSIM); its options are the config's `eval` section (--override=eval.x=...;
+the generic flags below set the common ones). Writes into --output_dir (default
 <model_dir>/eval) results.json, results.md, index.html (the results page, printed at the end)
-and the model's plots and picture sheets. Without --model_dir, --config (a preset) and
---override give randomly initialised weights (tests, baselines).
+and the model's plots and picture sheets.
+
+A learned model is scored from a trained run (--model_dir); --model with --config (random
+weights) needs --allow_random_weights, and its rows then say "random weights" in the table.
 """
 from __future__ import annotations
 
@@ -22,54 +26,58 @@ FLAGS = flags.FLAGS
 
 def define_flags() -> None:
     """The command-line flags; defined only when this module runs as a script."""
-    from tpgan_tf.core.flags import define_task_flags
-
-    common.define_model_flags(None)
+    common.define_model_flags()
     flags.DEFINE_string("data_dir", None, "Folder of the TFRecord shards (reads <split>-*.tfrecord).")
-    flags.DEFINE_string("split", "test", "Which shards to evaluate (the test split).")
     flags.DEFINE_string("model_dir", None, "Training model_dir: config.json + checkpoints.")
     flags.DEFINE_string("output_dir", None, "Where the results go (default <model_dir>/eval).")
-    flags.DEFINE_integer("batch_size", 16, "Examples per batch (TP-GAN normalises with batch "
-                         "statistics in bn_mode=batch_stats, tpgan spec 2.1).")
-    flags.DEFINE_integer("max_examples", 0, "If > 0, only the first N test examples.")
-    flags.DEFINE_integer("z_seed", 2017, "Seed of the stateless noise draws (models with z).")
-    flags.DEFINE_integer("sheet_rows", 6, "Examples per picture sheet.")
-    define_task_flags("evaluate")
+    flags.DEFINE_bool("allow_random_weights", False, "Evaluate randomly initialised weights "
+                      "of --config (no --model_dir): tests and sanity checks only.")
+    flags.DEFINE_string("split", None, "Which shards to evaluate (eval.split; default test).")
+    flags.DEFINE_integer("batch_size", None, "Examples per batch (eval.batch_size).")
+    flags.DEFINE_integer("max_examples", None, "If > 0, only the first N test examples "
+                         "(eval.max_examples).")
 
 
-def run(data_dir, output_dir=None, *, model_dir=None, preset=None, model=None, overrides=(),
-        show_progress=True, **options) -> tuple[dict, str]:
-    """Loads the run and evaluates it; returns (results dict, path of the results page)."""
+def evaluate_run(data_dir, output_dir=None, *, model_dir=None, preset=None, model=None,
+                 overrides=(), allow_random_weights=False, show_progress=True):
+    """Loads the run and evaluates it; returns (evaluator, results dict, results page)."""
     from tpgan_tf.core.runner import load_trained
 
     output_dir = output_dir or (os.path.join(model_dir, "eval") if model_dir else None)
     if not output_dir:
         raise ValueError("--output_dir is required when there is no --model_dir")
     task, cfg, ckpt = load_trained(model_dir, preset, overrides, model)
-    run_info = {"model_dir": model_dir or "(none: randomly initialised)",
-                "checkpoint": ckpt or "(none)"}
-    return task.evaluate(data_dir, output_dir, show_progress=show_progress, run_info=run_info,
-                         **options)
+    evaluator = task.evaluator(task)
+    if not model_dir and evaluator.needs_trained_weights() and not allow_random_weights:
+        raise ValueError(f"no --model_dir: this would score a randomly initialised "
+                         f"{cfg.task} network. Give --model_dir of a trained run (or, for a "
+                         f"sanity check only, --allow_random_weights)")
+    run_info = {"model_dir": model_dir or "(none: random weights)",
+                "checkpoint": ckpt or "(none)", "random_weights": not model_dir}
+    results, page = evaluator.evaluate(data_dir, output_dir, run_info=run_info,
+                                       show_progress=show_progress)
+    return evaluator, results, page
+
+
+def run(data_dir, output_dir=None, **kwargs) -> tuple[dict, str]:
+    """evaluate_run without the evaluator: (results dict, path of the results page)."""
+    _, results, page = evaluate_run(data_dir, output_dir, **kwargs)
+    return results, page
 
 
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-    from tpgan_tf.core.flags import task_flag_values
-    from tpgan_tf.core.runner import resolve_config
-
     try:
-        model = resolve_config(FLAGS.model_dir, FLAGS.config, FLAGS.override, FLAGS.model).task
-        results, page = run(
+        evaluator, results, page = evaluate_run(
             FLAGS.data_dir, FLAGS.output_dir, model_dir=FLAGS.model_dir, preset=FLAGS.config,
-            model=FLAGS.model, overrides=FLAGS.override, split=FLAGS.split,
-            batch_size=FLAGS.batch_size, max_examples=FLAGS.max_examples,
-            z_seed=FLAGS.z_seed, sheet_rows=FLAGS.sheet_rows,
-            **task_flag_values(model, "evaluate"))
+            model=FLAGS.model, allow_random_weights=FLAGS.allow_random_weights,
+            overrides=common.overrides({"eval.split": FLAGS.split,
+                                        "eval.batch_size": FLAGS.batch_size,
+                                        "eval.max_examples": FLAGS.max_examples}))
     except common.USER_ERRORS as e:
         common.fail(e)
-    from tpgan_tf.core.registry import get_task
-    summary = get_task(model).summary_text(results)
+    summary = evaluator.summary_text(results)
     if summary:
         print(summary)
     print(f"results page: {page}")

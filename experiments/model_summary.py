@@ -2,11 +2,11 @@
 
     python -m experiments.model_summary --model=tpgan --config=paper
     python -m experiments.model_summary --model=drgan --config=multi
-    python -m experiments.model_summary --config=demo --override=model.width=0.5
+    python -m experiments.model_summary --model=tpgan --config=demo --override=model.width=0.5
 
 The last line of the output is JSON: {"model", "config", "counts": {part: params}, and, where
-the spec gives counts for this config, "matches_spec": true/false}. For TP-GAN `paper` the
-counts equal tpgan spec 2.7 (generator 157,503,770; discriminator 13,357,441).
+the model's description gives counts for this config, "matches_spec": true/false}. For TP-GAN
+`paper` the counts equal its spec 2.7 (generator 157,503,770; discriminator 13,357,441).
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ FLAGS = flags.FLAGS
 
 def define_flags() -> None:
     """The command-line flags; defined only when this module runs as a script."""
-    common.define_model_flags("tpgan")
+    common.define_model_flags()
 
 
 def parameter_counts(model: str, preset: str, overrides=()) -> tuple[dict, dict, object]:
@@ -36,7 +36,7 @@ def main(argv):
     del argv
     try:
         counts, expected, cfg = parameter_counts(FLAGS.model, FLAGS.config or "paper",
-                                                 FLAGS.override)
+                                                 common.overrides())
     except common.USER_ERRORS as e:
         common.fail(e)
     width = max(len(k) for k in counts)

@@ -1,6 +1,6 @@
 """Client for a model served by TF Serving, over REST (JSON) or gRPC: builds the request
 instances from files and flags, for the signatures the model declares
-(Task.SIGNATURE_INPUTS, --model), and writes what comes back (tpgan_tf/serving/client.py).
+(its serving module's SIGNATURE_INPUTS, --model), and writes what comes back (tpgan_tf/serving/client.py).
 
     # a photo, landmarks in its pixel coordinates (x0,y0,...,x4,y4: left eye, right eye,
     # nose tip, left mouth corner, right mouth corner; or a landmark CSV of our format)
@@ -42,9 +42,10 @@ FLAGS = flags.FLAGS
 
 def signatures_of(model: str) -> dict:
     """{signature: {input: (dtype, shape of one instance)}} the model's export declares."""
-    from tpgan_tf.core.registry import get_task
+    from tpgan_tf.core.registry import get_model
 
-    table = get_task(model).SIGNATURE_INPUTS
+    serving = get_model(model).task.serving
+    table = serving.SIGNATURE_INPUTS if serving else {}
     if not table:
         raise ValueError(f"model {model!r} declares no serving signatures")
     return dict(table)
@@ -273,9 +274,9 @@ def run(server: str, api: str, model_name: str, signature: str, image_paths: lis
 
     landmarks_spec: see `landmarks_for`; or None with detect=True (landmarks detected here).
     on_request: called with the instances before they are sent (the CLI prints the points).
-    model: whose signatures (Task.SIGNATURE_INPUTS / SIGNATURE_OUTPUTS).
+    model: whose signatures (its serving module's SIGNATURE_INPUTS / SIGNATURE_OUTPUTS).
     """
-    from tpgan_tf.core.registry import get_task
+    from tpgan_tf.core.registry import get_model
 
     table = signatures_of(model)
     instances = request_instances(signature, image_paths, landmarks_spec, detect,
@@ -285,7 +286,8 @@ def run(server: str, api: str, model_name: str, signature: str, image_paths: lis
     if api == "rest":
         body = rest_predict(server, model_name, rest_request(signature, instances), version,
                             timeout)
-        results = parse_rest_response(body, get_task(model).SIGNATURE_OUTPUTS.get(signature))
+        results = parse_rest_response(
+            body, get_model(model).task.serving.SIGNATURE_OUTPUTS.get(signature))
     else:
         results = parse_grpc_response(grpc_predict(
             server, grpc_request(model_name, signature, instances, version, table), timeout))

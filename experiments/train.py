@@ -2,18 +2,18 @@
 
 TP-GAN on one GPU / CPU (Multi-PIE, the faithful `paper` preset):
     python -m experiments.train --model=tpgan --config=paper --data_dir=/data/multipie_tfrecords \\
-        --model_dir=runs/paper --lightcnn_weights=lightcnn29.h5
+        --model_dir=runs/paper --weights=lightcnn=lightcnn29.h5
 All local GPUs (batch norm and losses over the global batch):
     python -m experiments.train ... --strategy=mirrored
 Several hosts (run on every host with its own TF_CONFIG):
     TF_CONFIG='{"cluster": {"worker": ["host1:12345", "host2:12345"]},
                 "task": {"type": "worker", "index": 0}}' \\
     python -m experiments.train ... --strategy=multi_worker
-DR-GAN / FSRNet: --model=drgan / --model=fsrnet with their presets (README).
+DR-GAN / FSRNet: --model=drgan / --model=fsrnet with their presets (their README.md).
 
 Reads `<data_dir>/train-*.tfrecord`; writes checkpoints (`ckpt-<iteration>`), `config.json`
-(with the runtime choices below) and TensorBoard event files (`train/`) to --model_dir and
-resumes from the latest complete checkpoint there.
+(every setting, weight files included) and TensorBoard event files (`train/`) to --model_dir
+and resumes from the latest complete checkpoint there.
 """
 from __future__ import annotations
 
@@ -29,9 +29,8 @@ FLAGS = flags.FLAGS
 def define_flags() -> None:
     """The command-line flags; defined only when this module runs as a script."""
     from tpgan_tf.core import config
-    from tpgan_tf.core.flags import define_task_flags
 
-    common.define_model_flags("tpgan")
+    common.define_model_flags()
     flags.DEFINE_string("data_dir", None, "Directory holding the train-*.tfrecord shards.")
     flags.DEFINE_string("model_dir", None, "Run directory: checkpoints, config.json, summaries.")
     flags.DEFINE_enum("strategy", None, list(config.STRATEGIES),
@@ -42,33 +41,32 @@ def define_flags() -> None:
     flags.DEFINE_bool("deterministic", None, "Deterministic ops, seeds and data order: "
                       "identical runs and exact resume (runtime.deterministic).")
     flags.DEFINE_integer("num_iterations", None, "Stop at this iteration (default: the config's).")
-    define_task_flags("train")
 
 
-def training_config(model: str, preset: str | None, overrides, runtime: dict):
-    """The run's config: the preset, the overrides, then the runtime flags that were given."""
+def training_config(model: str, preset: str | None, overrides):
+    """The run's config: the model's preset (default paper) plus the overrides."""
     from tpgan_tf.core.config import apply_overrides, get_config
 
-    cfg = apply_overrides(get_config(preset or "paper", model), overrides)
-    given = [f"runtime.{k}={v}" for k, v in runtime.items() if v is not None]
-    return apply_overrides(cfg, given)
+    if not model:
+        raise ValueError("--model is required (tpgan, drgan, fsrnet, ...)")
+    return apply_overrides(get_config(preset or "paper", model), overrides)
 
 
 def main(argv):
     del argv
     from tpgan_tf.core import runner
-    from tpgan_tf.core.flags import task_flag_values
     from tpgan_tf.core.task import MissingResourceError, NonFiniteLossError
 
     for name in ("data_dir", "model_dir"):
         if not getattr(FLAGS, name):
             raise app.UsageError(f"--{name} is required")
     try:
-        cfg = training_config(FLAGS.model, FLAGS.config, FLAGS.override, {
-            "strategy": FLAGS.strategy, "mixed_precision": FLAGS.mixed_precision,
-            "jit_compile": FLAGS.jit_compile, "deterministic": FLAGS.deterministic})
+        cfg = training_config(FLAGS.model, FLAGS.config, common.overrides({
+            "runtime.strategy": FLAGS.strategy,
+            "runtime.mixed_precision": FLAGS.mixed_precision,
+            "runtime.jit_compile": FLAGS.jit_compile,
+            "runtime.deterministic": FLAGS.deterministic}))
         result = runner.train(cfg, FLAGS.data_dir, FLAGS.model_dir,
-                              resources=task_flag_values(cfg.task, "train"),
                               num_iterations=FLAGS.num_iterations)
     except (MissingResourceError, NonFiniteLossError, *common.USER_ERRORS) as e:
         common.fail(e)

@@ -71,7 +71,7 @@ def tiny_tpgan(tmp_path_factory) -> TinyTpgan:
     from tpgan_tf.core.runner import load_trained
 
     keras.utils.set_random_seed(2017)
-    task, cfg, _ = load_trained(preset="tiny")
+    task, cfg, _ = load_trained(preset="tiny", task="tpgan")
     return TinyTpgan(task, task.generator, cfg, task.frontalizer(),
                      str(tmp_path_factory.mktemp("tiny_tpgan")))
 
@@ -102,16 +102,17 @@ class TinyTraining:
     def __init__(self, tmp):
         from tests.batch_contract import random_dataset
         from tpgan_tf.core import checkpointing, distribution
-        from tpgan_tf.core.config import get_config
+        from tpgan_tf.core.config import apply_overrides, get_config
         from tpgan_tf.identity.lightcnn import build_lightcnn
         from tpgan_tf.identity.weights import save_h5_weights
         from tpgan_tf.models.tpgan.task import TpganTask
 
-        self.cfg = get_config("tiny")
-        distribution.enable_determinism(self.cfg.train.seed)
+        tiny = get_config("tiny", "tpgan")
+        distribution.enable_determinism(tiny.train.seed)
         self.lightcnn_path = str(tmp / "lightcnn_tiny.h5")
-        save_h5_weights(build_lightcnn(self.cfg.model.lightcnn_width), self.lightcnn_path)
-        self.task = TpganTask(self.cfg, lightcnn_weights=self.lightcnn_path).build()
+        save_h5_weights(build_lightcnn(tiny.model.lightcnn_width), self.lightcnn_path)
+        self.cfg = apply_overrides(tiny, [f"weights.lightcnn={self.lightcnn_path}"])
+        self.task = TpganTask(self.cfg).build()
         self.iterator = iter(random_dataset(8, self.cfg.train.batch_size))
         self.model_dir = str(tmp / "run")
         self.saver = self.new_saver()

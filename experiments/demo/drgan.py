@@ -84,8 +84,8 @@ def run(ctx: DemoContext, data_only: bool = False) -> dict:
     step("DR-GAN evaluation: its own protocol (f(x)) and TP-GAN's (frontal syntheses)")
     with timed(ctx, "DR-GAN evaluation"):
         run_script("experiments.evaluate", f"--data_dir={records}", f"--model_dir={train}",
-                   f"--pairs_dir={ctx.pair_records}", f"--lightcnn_weights={ctx.lightcnn}",
-                   f"--output_dir={results}")
+                   f"--override=eval.pairs_dir={ctx.pair_records}",
+                   f"--override=eval.lightcnn_weights={ctx.lightcnn}", f"--output_dir={results}")
     with timed(ctx, "DR-GAN pose picture"):
         pose_picture(ctx, records, export_base)
     return {"results": results, "page": os.path.join(results, "index.html")}

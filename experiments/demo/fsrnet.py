@@ -59,7 +59,7 @@ def run(ctx: DemoContext, data_only: bool = False) -> dict:
     step("FSRNet evaluation against bicubic (official Y-PSNR / SSIM protocol, spec 9)")
     with timed(ctx, "FSRNet evaluation"):
         run_script("experiments.evaluate", f"--model={MODEL}", f"--data_dir={records}",
-                   f"--model_dir={train}", "--test_set=synthetic_test",
+                   f"--model_dir={train}", "--override=eval.test_set=synthetic_test",
                    f"--output_dir={results}")
     step("FSRNet: super-resolve held-out 16x16 faces with the exported SavedModel")
     with timed(ctx, "FSRNet super-resolve faces"):

@@ -71,13 +71,12 @@ def run(ctx: DemoContext, data_only: bool = False) -> dict:
         return {}
     shared.identity_network(ctx, cfg.model.lightcnn_width)
     train, export_base = train_and_export(ctx, MODEL, "TP-GAN", ctx.pair_records,
-                                          f"--lightcnn_weights={ctx.lightcnn}")
+                                          f"--weights=lightcnn={ctx.lightcnn}")
     results = ctx.model_dir(MODEL, "results")
     step("TP-GAN evaluation by the paper's protocol")
     with timed(ctx, "TP-GAN evaluation"):
         run_script("experiments.evaluate", f"--data_dir={ctx.pair_records}",
-                   f"--model_dir={train}", f"--lightcnn_weights={ctx.lightcnn}",
-                   f"--output_dir={results}")
+                   f"--model_dir={train}", f"--output_dir={results}")
     step("TP-GAN: frontalize photos with the exported SavedModel")
     photos = pick_photos(ctx)
     with timed(ctx, "TP-GAN frontalize photos"):

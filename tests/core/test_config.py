@@ -8,21 +8,23 @@ from tpgan_tf.core import config
 
 
 def test_presets_and_unknown_names():
-    assert {"tpgan", "drgan", "fsrnet"} <= set(config.tasks())
+    from tpgan_tf.core import registry
+
+    assert {"tpgan", "drgan", "fsrnet"} <= set(registry.model_names())
     assert {"paper", "demo", "tiny"} <= set(config.presets("tpgan"))
-    cfg = config.get_config("tiny")
+    cfg = config.get_config("tiny", "tpgan")
     assert (cfg.name, cfg.task) == ("tiny", "tpgan")
     with pytest.raises(ValueError, match="unknown config preset 'huge' for model 'tpgan'"):
-        config.get_config("huge")
+        config.get_config("huge", "tpgan")
     with pytest.raises(ValueError, match="unknown model 'nope'"):
         config.get_config("paper", task="nope")
     # A fresh copy every time.
     cfg.train.batch_size = 99
-    assert config.get_config("tiny").train.batch_size == 2
+    assert config.get_config("tiny", "tpgan").train.batch_size == 2
 
 
 def test_overrides_parse_to_the_field_type():
-    cfg = config.apply_overrides(config.get_config("tiny"), [
+    cfg = config.apply_overrides(config.get_config("tiny", "tpgan"), [
         "train.batch_size=4", "model.width=0.125", "runtime.jit_compile=yes",
         "runtime.sync_batch_norm=off", "model.bn_mode = inference"])
     assert cfg.train.batch_size == 4 and isinstance(cfg.train.batch_size, int)
@@ -30,7 +32,7 @@ def test_overrides_parse_to_the_field_type():
     assert cfg.runtime.jit_compile is True and cfg.runtime.sync_batch_norm is False
     assert cfg.model.bn_mode == "inference"
     assert config.override_keys(["a.b=1", "c.d = x", "junk"]) == {"a.b", "c.d"}
-    base = config.get_config("tiny")
+    base = config.get_config("tiny", "tpgan")
     assert base.train.batch_size == 2  # apply_overrides works on a copy
 
 
@@ -46,11 +48,11 @@ def test_overrides_parse_to_the_field_type():
 ])
 def test_bad_overrides_name_the_problem(override, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(")):
-        config.apply_overrides(config.get_config("tiny"), [override])
+        config.apply_overrides(config.get_config("tiny", "tpgan"), [override])
 
 
 def test_config_json_round_trip_and_errors(tmp_path):
-    cfg = config.apply_overrides(config.get_config("demo"), ["train.batch_size=6"])
+    cfg = config.apply_overrides(config.get_config("demo", "tpgan"), ["train.batch_size=6"])
     path = config.save_config(cfg, str(tmp_path / "run"))
     assert path.endswith("config.json") and json.load(open(path))["task"] == "tpgan"
     back = config.load_config(str(tmp_path / "run"))
@@ -72,7 +74,7 @@ def test_config_json_round_trip_and_errors(tmp_path):
 def test_old_config_files_load():
     """config.json written before the shared core: no "task" key, the BN synchronisation in
     the model section (model.bn_synchronized, now runtime.sync_batch_norm)."""
-    d = config.get_config("tiny").to_dict()
+    d = config.get_config("tiny", "tpgan").to_dict()
     del d["task"]
     del d["runtime"]
     d["model"]["bn_synchronized"] = True

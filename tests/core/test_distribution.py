@@ -53,14 +53,14 @@ def _tiny_config(dropout_off: bool):
         # The identity head's dropout masks come from per-replica random streams, which
         # cannot match one device's mask; everything else is drawn identically.
         overrides.append("model.identity_dropout=0")
-    return apply_overrides(get_config("tiny"), overrides)
+    return apply_overrides(get_config("tiny", "tpgan"), overrides)
 
 
 def _biases_before_batch_norm(model) -> set[str]:
     """Paths of conv biases that feed a batch norm. BN subtracts the batch mean, so their
     gradient is exactly zero in exact arithmetic and pure rounding noise in float32, which
     Adam's first steps (about lr * sign(g)) turn into +-lr moves: not comparable."""
-    from tpgan_tf.models.tpgan.layers import ConvBlock, ResBlock
+    from tpgan_tf.models.tpgan.blocks import ConvBlock, ResBlock
 
     out = set()
     for layer in model._flatten_layers(include_self=False):
@@ -211,7 +211,7 @@ def lightcnn_path(tmp_path_factory):
     from tpgan_tf.identity.weights import save_h5_weights
 
     path = str(tmp_path_factory.mktemp("lcnn") / "lightcnn_tiny.h5")
-    save_h5_weights(build_lightcnn(get_config("tiny").model.lightcnn_width), path)
+    save_h5_weights(build_lightcnn(get_config("tiny", "tpgan").model.lightcnn_width), path)
     return path
 
 

@@ -58,9 +58,9 @@ def test_constants_and_bad_mode():
 def test_frozen_tpgan_generator_still_normalises_with_batch_statistics():
     from tests.batch_contract import random_examples
     from tpgan_tf.core.config import get_config
-    from tpgan_tf.models.tpgan.generator import Generator
+    from tpgan_tf.models.tpgan.networks import build_generator
 
-    g = Generator.for_config(get_config("tiny")).build_for_batch(1)
+    g = build_generator(get_config("tiny", "tpgan"))
     ex = random_examples(3, seed=4)
     inputs = {k: tf.constant(ex[k]) for k in ("image", "eye_left", "eye_right", "nose", "mouth")}
     inputs["z"] = tf.zeros([3, g.z_dim])

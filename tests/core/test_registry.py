@@ -1,100 +1,20 @@
-"""The Task protocol is the seam: a toy model registered from this file (no change to core
-code) trains through the shared loop, checkpoints, resumes exactly, exports a SavedModel that
-TF Serving's session loader runs, and does so under every precision x XLA combination."""
+"""The Task protocol is the seam: a toy model that lives only in its own sub-package
+(tests/toy_model, registered with the one decorator; no change to core code) trains through
+the shared loop and replicated step, checkpoints, resumes exactly, exports a SavedModel that
+TF Serving's session loader runs, is evaluated by the shared script, and does so under every
+precision x XLA combination."""
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from tpgan_tf.core import checkpointing, config, distribution, registry, runner
-from tpgan_tf.core.task import Task
+from tests.toy_model.task import ToyTask  # registers "toy"
+from tpgan_tf.core import checkpointing, config, distribution, runner
 from tpgan_tf.serving import export
-
-
-@dataclasses.dataclass
-class ToyTrain(config.TrainLoopConfig):
-    batch_size: int = 4
-    num_iterations: int = 2
-    checkpoint_every: int = 1
-    log_every: int = 1
-    image_summary_every: int = 1
-    learning_rate: float = 0.05
-
-
-@dataclasses.dataclass
-class ToyModel:
-    units: int = 3
-    noise: float = 0.1
-
-
-@dataclasses.dataclass
-class ToyConfig(config.ExperimentConfig):
-    task: str = "toy"
-    model: ToyModel = dataclasses.field(default_factory=ToyModel)
-    train: ToyTrain = dataclasses.field(default_factory=ToyTrain)
-
-
-class ToyTask(Task):
-    """y = x W + noise: one Dense net, one Adam, a checkpointed noise generator."""
-
-    name = "toy"
-    SIGNATURE_INPUTS = {"serving_default": {"x": ("float32", (4,))}}
-
-    def build_networks(self):
-        net = keras.Sequential([keras.Input((4,)), keras.layers.Dense(self.config.model.units, name="dense")],
-                               name="net")
-        return {"net": net}
-
-    def build_optimizers(self):
-        opt = keras.optimizers.Adam(self.config.train.learning_rate, name="opt")
-        opt.build(self.networks["net"].trainable_variables)
-        return {"opt": opt}
-
-    def build_steps(self):
-        self.noise = tf.random.Generator.from_seed(self.config.train.seed)
-        self.step = tf.function(self._step, jit_compile=self.config.runtime.jit_compile or None)
-
-    def random_state(self):
-        return {"noise": self.noise}
-
-    def train_dataset(self, data_dir, ctx):
-        rng = np.random.default_rng(ctx.input_pipeline_id)
-        x = rng.normal(size=(16, 4)).astype(np.float32)
-        y = x @ np.arange(12, dtype=np.float32).reshape(4, 3)
-        b = ctx.get_per_replica_batch_size(self.config.train.batch_size)
-        return tf.data.Dataset.from_tensor_slices((x, y)).repeat().batch(b)
-
-    def _step(self, x, y):
-        net, opt = self.networks["net"], self.optimizers["opt"]
-        noise = self.config.model.noise * self.noise.normal(tf.shape(y))
-        with tf.GradientTape() as tape:
-            pred = tf.cast(net(x, training=True), tf.float32)
-            loss = tf.reduce_mean(tf.square(pred - (y + noise)))
-        opt.apply_gradients(zip(tape.gradient(loss, net.trainable_variables),
-                                net.trainable_variables))
-        return loss, pred
-
-    def train_iteration(self, batch):
-        loss, pred = self.step(*batch)
-        image = tf.clip_by_value(tf.reshape(pred, [1, -1, 3, 1]) * 0 + 0.5, 0, 1)
-        return {"loss": loss}, {"pred": tf.tile(image, [1, 1, 1, 3])}
-
-    def serving_endpoints(self):
-        net = self.networks["net"]
-        fn = tf.function(lambda x: {"y": net(x, training=False)})
-        spec = [tf.TensorSpec([None, 4], tf.float32, name="x")]
-        fn.get_concrete_function(*spec)
-        return {"serving_default": (fn, spec)}, {"toy": True}
-
-
-config.register_config("toy", ToyConfig, {"tiny": ToyConfig})
-registry.register_task("toy", ToyTask)
 
 
 @pytest.fixture(autouse=True)
@@ -123,7 +43,7 @@ def test_toy_task_trains_checkpoints_resumes_and_exports(tmp_path):
     events = [e for f in os.listdir(tmp_path / "a" / "train")
               for e in tf.compat.v1.train.summary_iterator(str(tmp_path / "a" / "train" / f))]
     tags = {v.tag for e in events for v in e.summary.value}
-    assert {"loss", "perf/examples_per_second", "pred"} <= tags
+    assert {"step/loss", "perf/examples_per_second", "pred"} <= tags
 
     task, loaded, ckpt = runner.load_trained(str(tmp_path / "b"))
     assert isinstance(task, ToyTask) and ckpt.endswith("ckpt-3") and loaded.task == "toy"
@@ -146,7 +66,7 @@ def test_every_precision_and_xla_combination_trains(tmp_path, precision, jit):
     cfg = config.apply_overrides(config.get_config("tiny", task="toy"), [
         f"runtime.mixed_precision={precision}", f"runtime.jit_compile={jit}"])
     result = runner.train(cfg, None, str(tmp_path), num_iterations=2, log=lambda s: None)
-    assert result.end_iteration == 2 and np.isfinite(result.last_values["loss"])
+    assert result.end_iteration == 2 and np.isfinite(result.last_values["step/loss"])
     saved = config.load_config(str(tmp_path))
     assert (saved.runtime.mixed_precision, saved.runtime.jit_compile) == (precision, jit)
     task, _, _ = runner.load_trained(str(tmp_path))
@@ -154,7 +74,7 @@ def test_every_precision_and_xla_combination_trains(tmp_path, precision, jit):
 
 
 def test_unknown_model_and_preset_errors_name_the_choices():
-    with pytest.raises(ValueError, match="unknown model 'nope'.*toy.*tpgan"):
+    with pytest.raises(ValueError, match="unknown model 'nope'.*drgan.*toy.*tpgan"):
         config.get_config("paper", task="nope")
     with pytest.raises(ValueError, match="unknown config preset 'huge' for model 'toy'"):
         config.get_config("huge", task="toy")
@@ -166,3 +86,15 @@ def test_checkpoint_names_every_network_optimizer_and_random_state():
     task = ToyTask(config.get_config("tiny", task="toy")).build()
     children = set(checkpointing.make_checkpoint(task)._trackable_children())
     assert children == {"net", "opt", "noise", "iteration"}
+
+
+def test_the_shared_evaluate_script_runs_the_toy_models_evaluator(tmp_path):
+    from experiments import evaluate
+
+    cfg = config.get_config("tiny", task="toy")
+    runner.train(cfg, None, str(tmp_path / "run"), num_iterations=2, log=lambda s: None)
+    results, page = evaluate.run(None, str(tmp_path / "eval"), model_dir=str(tmp_path / "run"))
+    assert os.path.isfile(page) and results["mse"] > 0
+    assert results["run"]["checkpoint"].endswith("ckpt-2")
+    with pytest.raises(ValueError, match="randomly initialised toy network"):
+        evaluate.run(None, str(tmp_path / "eval2"), preset="tiny", model="toy")

@@ -15,15 +15,18 @@ from tpgan_tf.core.config import get_config, save_config
 
 
 def test_resolve_config_rules(tmp_path):
-    # Without a run: the preset plus the overrides.
-    cfg = runner.resolve_config(preset="tiny", overrides=["model.bn_mode=inference"])
+    # Without a run: the model's preset plus the overrides; the model must be named.
+    cfg = runner.resolve_config(preset="tiny", overrides=["model.bn_mode=inference"],
+                                task="tpgan")
     assert (cfg.name, cfg.task, cfg.model.bn_mode) == ("tiny", "tpgan", "inference")
-    assert runner.resolve_config().name == "paper"
+    assert runner.resolve_config(task="tpgan").name == "paper"
+    with pytest.raises(ValueError, match="give --model"):
+        runner.resolve_config(preset="tiny")
     # A preset AND a run is an error (the checkpoint fits only the run's own config).
     with pytest.raises(ValueError, match="not both.*--config=tiny.*--model_dir="):
         runner.resolve_config(str(tmp_path), preset="tiny")
     # A run: its config.json (plus overrides); --model must agree with it.
-    save_config(get_config("tiny"), str(tmp_path))
+    save_config(get_config("tiny", "tpgan"), str(tmp_path))
     cfg = runner.resolve_config(str(tmp_path), overrides=["train.batch_size=4"])
     assert cfg.name == "tiny" and cfg.train.batch_size == 4
     assert runner.resolve_config(os.path.join(str(tmp_path), "ckpt-3")).name == "tiny"
@@ -32,7 +35,7 @@ def test_resolve_config_rules(tmp_path):
 
 
 def test_resolve_runtime_synchronises_batch_norm_only_for_several_replicas():
-    cfg = get_config("tiny")
+    cfg = get_config("tiny", "tpgan")
     assert cfg.runtime.sync_batch_norm is None
     assert runner.resolve_runtime(cfg, 1).runtime.sync_batch_norm is False
     assert runner.resolve_runtime(cfg, 2).runtime.sync_batch_norm is True
@@ -99,7 +102,7 @@ def test_resume_with_new_objects_through_the_train_entry_point(tmp_path):
     from tpgan_tf.identity.lightcnn import build_lightcnn
     from tpgan_tf.identity.weights import save_h5_weights
 
-    cfg = get_config("tiny")
+    cfg = get_config("tiny", "tpgan")
     cfg.train.checkpoint_every = 1
     cfg.runtime.deterministic = True
     lightcnn_path = str(tmp_path / "lightcnn.h5")

@@ -15,10 +15,18 @@ def _train(*args, cwd=REPO):
 
 
 def test_train_script_refuses_to_start_without_identity_weights(tmp_path):
-    proc = _train("--config=tiny", f"--data_dir={tmp_path}", f"--model_dir={tmp_path / 'run'}")
+    proc = _train("--model=tpgan", "--config=tiny", f"--data_dir={tmp_path}",
+                  f"--model_dir={tmp_path / 'run'}")
     assert proc.returncode == 1
     assert "experiments.pretrain_lightcnn" in proc.stderr
     assert not (tmp_path / "run").exists()  # nothing was built or written
+
+
+def test_train_script_needs_a_model(tmp_path):
+    proc = _train("--config=tiny", f"--data_dir={tmp_path}", f"--model_dir={tmp_path / 'run'}")
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1] == "error: --model is required (tpgan, drgan, " \
+        "fsrnet, ...)"
 
 
 def test_train_script_bad_override_is_one_error_line(tmp_path):

@@ -35,7 +35,7 @@ def _cases(tmp):
         ("missing photo", ["experiments.serving_client", f"--image={tmp / 'none.jpg'}",
                            "--landmarks=1,2,3,4,5,6,7,8,9,10", "--server=127.0.0.1:9"], 1,
          f"{tmp / 'none.jpg'}: no such image file"),
-        ("unknown preset", ["experiments.export", "--config=nosuch",
+        ("unknown preset", ["experiments.export", "--model=tpgan", "--config=nosuch",
                             f"--export_base={tmp / 'export'}"], 1,
          "unknown config preset 'nosuch'"),
         ("unwritable output", ["data_prep.synthetic", f"--output_dir={a_file / 'x'}",

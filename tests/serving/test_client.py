@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tpgan_tf.models.tpgan.task import TpganTask
+from tpgan_tf.models.tpgan.serving import Frontalizer
 from tpgan_tf.serving import client
 
-SIGNATURE_INPUTS = TpganTask.SIGNATURE_INPUTS
+SIGNATURE_INPUTS = Frontalizer.SIGNATURE_INPUTS
 
 
 def _photo_instances(files):

@@ -4,9 +4,12 @@ Every model defines its config as a subclass of `ExperimentConfig` whose fields 
 *sections* (model, loss, train, data, ...), registers it with its presets, and gets for free:
 validation, `section.field=value` overrides (absl `--override`), JSON round trips and the
 `<model_dir>/config.json` of a run. The `runtime` section (strategy, precision, XLA,
-determinism) belongs to every config, so the choices a run was trained with are saved with it.
+determinism) and the `eval` section (the options of `experiments.evaluate`) belong to every
+config, so the choices a run was trained and evaluated with are saved with it. Files a model
+reads (weights of frozen helper networks) and its export options are config fields too, in
+the model's own `weights` and `export` sections.
 
-    cfg = get_config("paper", task="tpgan")
+    cfg = get_config("paper", "tpgan")                 # a model's preset (core/registry.py)
     cfg = apply_overrides(cfg, ["model.bn_mode=inference", "runtime.jit_compile=true"])
     save_config(cfg, model_dir); cfg = load_config(model_dir)
 
@@ -19,14 +22,13 @@ import dataclasses
 import json
 import os
 import typing
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 from tpgan_tf.core import files
 
 STRATEGIES = ("default", "mirrored", "multi_worker")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 CONFIG_FILENAME = "config.json"  # the resolved config of a run, in its model_dir
-DEFAULT_TASK = "tpgan"  # config.json files written before the registry have no "task" key
 
 
 @dataclasses.dataclass
@@ -75,6 +77,24 @@ class TrainLoopConfig:
 
 
 @dataclasses.dataclass
+class EvalConfig:
+    """The options every model's evaluation takes (`experiments.evaluate`); a model's `eval`
+    section subclasses it and adds its protocol's own."""
+
+    split: str = "test"  # which records (<split>-*.tfrecord) are evaluated
+    batch_size: int = 16
+    max_examples: int = 0  # > 0: only the first N examples
+    z_seed: int = 2017  # seed of the stateless noise draws (models with noise)
+    sheet_rows: int = 6  # examples per picture sheet
+
+    def validate(self) -> None:
+        if self.batch_size < 1 or self.max_examples < 0 or self.sheet_rows < 0:
+            raise ValueError("need eval.batch_size >= 1, eval.max_examples >= 0 and "
+                             f"eval.sheet_rows >= 0, got {self.batch_size}, "
+                             f"{self.max_examples}, {self.sheet_rows}")
+
+
+@dataclasses.dataclass
 class ExperimentConfig:
     """Base of every model's config. Subclasses add dataclass sections as fields; one of them
     must be `train` (a TrainLoopConfig). `name` is the preset the config started from and
@@ -83,6 +103,7 @@ class ExperimentConfig:
     name: str = "paper"
     task: str = ""
     runtime: RuntimeConfig = dataclasses.field(default_factory=RuntimeConfig)
+    eval: EvalConfig = dataclasses.field(default_factory=EvalConfig)
 
     # -- structure
     @classmethod
@@ -123,6 +144,12 @@ class ExperimentConfig:
         return d
 
     @classmethod
+    def claims_untagged(cls, d: dict[str, Any]) -> bool:
+        """Hook: True when a config dict without a "task" key (written before the model
+        registry) is this model's (default: False)."""
+        return False
+
+    @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "ExperimentConfig":
         """The config of a dict written by to_dict; ValueError names an unknown key."""
         d = cls.migrate(json.loads(json.dumps(d)))
@@ -145,42 +172,21 @@ class ExperimentConfig:
         return cls(**kwargs).validate()
 
 
-# ---------------------------------------------------------------------- the registry
-_REGISTRY: dict[str, tuple[type, dict[str, Callable[[], ExperimentConfig]]]] = {}
-
-
-def register_config(task: str, config_cls: type, presets: dict[str, Callable[[], Any]]) -> None:
-    """Registers a model's config class and its presets (name -> factory). `paper` should be
-    the faithful default."""
-    if not presets:
-        raise ValueError(f"task {task!r} registers no presets")
-    _REGISTRY[task] = (config_cls, dict(presets))
-
-
-def _lookup(task: str):
+# ---------------------------------------------------------------------- presets
+def _entry(task: str):
     from tpgan_tf.core import registry  # the models register themselves on import
 
-    registry.load_models()
-    if task not in _REGISTRY:
-        raise ValueError(f"unknown model {task!r}; choose one of {sorted(_REGISTRY)}")
-    return _REGISTRY[task]
+    return registry.get_model(task)
 
 
-def tasks() -> list[str]:
-    """Names of every registered model."""
-    from tpgan_tf.core import registry
-
-    registry.load_models()
-    return sorted(_REGISTRY)
+def presets(task: str) -> list[str]:
+    """The preset names of model `task`."""
+    return sorted(_entry(task).presets)
 
 
-def presets(task: str = DEFAULT_TASK) -> list[str]:
-    return sorted(_lookup(task)[1])
-
-
-def get_config(name: str = "paper", task: str = DEFAULT_TASK) -> ExperimentConfig:
+def get_config(name: str, task: str) -> ExperimentConfig:
     """A fresh copy of preset `name` of model `task`."""
-    config_cls, table = _lookup(task)
+    table = _entry(task).presets
     if name not in table:
         raise ValueError(f"unknown config preset {name!r} for model {task!r}; choose one of "
                          f"{sorted(table)}")
@@ -190,10 +196,20 @@ def get_config(name: str = "paper", task: str = DEFAULT_TASK) -> ExperimentConfi
 
 
 def config_from_dict(d: dict[str, Any]) -> ExperimentConfig:
-    """The config a dict describes; its "task" key selects the model (default tpgan)."""
-    task = d.get("task") or DEFAULT_TASK
-    config_cls, _ = _lookup(task)
-    return config_cls.from_dict({**d, "task": task})
+    """The config a dict describes; its "task" key names the model (a dict without one, of a
+    version before the registry, goes to the one model whose config claims it)."""
+    task = d.get("task")
+    if not task:
+        from tpgan_tf.core import registry
+
+        claims = [name for name in registry.model_names()
+                  if registry.get_model(name).config.claims_untagged(d)]
+        if len(claims) != 1:
+            raise ValueError(f'the config names no model (no "task" key) and '
+                             f'{"no model" if not claims else "several models"} claim it; add '
+                             f'"task": "<model>" to it')
+        task = claims[0]
+    return _entry(task).config.from_dict({**d, "task": task})
 
 
 def copy_config(cfg: ExperimentConfig) -> ExperimentConfig:

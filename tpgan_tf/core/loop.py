@@ -5,7 +5,9 @@ progress lines, TensorBoard summaries and checkpoints.
 
 Every `log_every` iterations: one progress line (the task's own part, examples/s, ETA) and
 the TensorBoard scalars of every value the iteration returned; every `image_summary_every`:
-the task's summary images; every `checkpoint_every` and at the end: a checkpoint. A
+the task's summary images; on both, the task's `observe(batch)` adds its extra signals to the
+iteration (the loop owns this cadence); every `checkpoint_every` and at the end: a
+checkpoint. A
 non-finite value raises NonFiniteLossError before the iteration counter moves and before
 anything is saved, so the last good checkpoint stays the latest.
 """
@@ -52,9 +54,11 @@ def run_training(task, batches: Iterator, saver, num_iterations: int,
     t_start = time.perf_counter()
     t_window, it_window = t_start, start
     while int(task.iteration.numpy()) < num_iterations:
-        raw, images = task.iterate(next(batches))
-        it = int(task.iteration.numpy())
-        if it % tc.log_every == 0 or it == num_iterations:
+        it = int(task.iteration.numpy()) + 1  # the count after this iteration
+        log_now = it % tc.log_every == 0 or it == num_iterations
+        show_now = it % tc.image_summary_every == 0 or it == num_iterations
+        raw, images = task.iterate(next(batches), observe=log_now or show_now)
+        if log_now:
             values = {k: float(v) for k, v in raw.items()}
             now = time.perf_counter()
             rate = (it - it_window) * tc.batch_size / max(now - t_window, 1e-9)
@@ -63,7 +67,7 @@ def run_training(task, batches: Iterator, saver, num_iterations: int,
             log(f"iter {it}/{num_iterations} | {task.log_line(values)} | {rate:.2f} ex/s | "
                 f"ETA {format_eta(eta)}")
             writer.scalars({**values, "perf/examples_per_second": rate}, it)
-        if it % tc.image_summary_every == 0 or it == num_iterations:
+        if show_now:
             writer.images(task.summary_images(images), it)
         if saver is not None and (it % tc.checkpoint_every == 0 or it == num_iterations):
             saver.save(it)

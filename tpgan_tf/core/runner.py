@@ -1,8 +1,8 @@
 """The wiring of a run, for any registered model: training (`experiments.train`) and loading a
 trained run for export, evaluation and inference.
 
-    result = train(cfg, data_dir, model_dir, resources={"lightcnn_weights": path})
-    task, cfg, ckpt = load_trained(model_dir)           # or (None, preset="demo"): random init
+    result = train(cfg, data_dir, model_dir)            # weight files: cfg.weights.*
+    task, cfg, ckpt = load_trained(model_dir)           # or (None, "demo", task="tpgan"): random
 
 Which config a command uses (one rule for every script):
   * training: the preset (--config) plus --override; config.json in model_dir is (re)written;
@@ -11,7 +11,7 @@ Which config a command uses (one rule for every script):
     checkpoint only fits the config it was trained with; without a run: the preset plus
     --override, with randomly initialised weights.
 
-In order: the task's resource check (before anything heavy, so a missing weight file costs
+In order: the task's weight-file check (before anything heavy, so a missing file costs
 nothing), the strategy (first TF work: multi-worker collectives must be set up before any
 other op), seeds / determinism, the dtype policy, synchronised batch norm for several
 replicas, the task's networks and optimisers, each replica's own input
@@ -28,8 +28,8 @@ from typing import Callable
 import keras
 
 from tpgan_tf.core import checkpointing, distribution, memory, registry
-from tpgan_tf.core.config import (DEFAULT_TASK, ExperimentConfig, apply_overrides, get_config,
-                                  load_config, save_config)
+from tpgan_tf.core.config import (ExperimentConfig, apply_overrides, get_config, load_config,
+                                  save_config)
 from tpgan_tf.core.loop import LoopResult, run_training
 from tpgan_tf.core.summaries import SUMMARY_SUBDIR
 
@@ -43,11 +43,10 @@ def resolve_runtime(cfg: ExperimentConfig, num_replicas: int) -> ExperimentConfi
     return cfg
 
 
-def setup(cfg: ExperimentConfig, resources: dict | None = None):
+def setup(cfg: ExperimentConfig):
     """Everything before the data: (task built in its strategy, resolved config)."""
-    resources = {k: v for k, v in (resources or {}).items() if v}
-    task_cls = registry.get_task(cfg.task)
-    task_cls.check_resources(cfg, resources)  # before anything heavy
+    task_cls = registry.get_model(cfg.task).task
+    task_cls.check_weights(cfg)  # before anything heavy
     rt = cfg.runtime
     if rt.keep_freed_memory:
         memory.keep_freed_memory()  # before the first large allocation of the run
@@ -58,21 +57,21 @@ def setup(cfg: ExperimentConfig, resources: dict | None = None):
         keras.utils.set_random_seed(cfg.train.seed)  # reproducible initial weights
     distribution.set_precision(rt.mixed_precision)
     cfg = resolve_runtime(cfg, strategy.num_replicas_in_sync)
-    task = task_cls(cfg, strategy=strategy, **resources).build()
+    task = task_cls(cfg, strategy=strategy).build()
     return task, cfg
 
 
 def train(cfg: ExperimentConfig, data_dir: str | None, model_dir: str, *,
-          resources: dict | None = None, num_iterations: int | None = None,
+          num_iterations: int | None = None,
           dataset_fn: Callable | None = None, log: Callable[[str], None] | None = None
           ) -> LoopResult:
     """Builds everything for `cfg` and trains into `model_dir`; returns the LoopResult.
 
-    resources: the task's weight files by flag name (Task.RESOURCES). dataset_fn (tests):
-    input_context -> one replica's tf.data.Dataset, replacing the task's records of data_dir.
+    dataset_fn (tests): input_context -> one replica's tf.data.Dataset, replacing the task's
+    records of data_dir.
     """
     log = log or (lambda s: print(s, file=sys.stderr, flush=True))
-    task, cfg = setup(cfg, resources)
+    task, cfg = setup(cfg)
     make = dataset_fn or (lambda ctx: task.train_dataset(data_dir, ctx))
     iterator = iter(distribution.distributed_batches(task.strategy, make))
     checkpoint = checkpointing.make_checkpoint(task, iterator)
@@ -98,7 +97,7 @@ def resolve_config(model_dir: str | None = None, preset: str | None = None,
     """The config of a command that loads a run (see the module doc for the rule).
 
     model_dir: a run directory or a checkpoint prefix inside one. task: the --model flag
-    (None: the run's own, or tpgan). Errors name the conflict."""
+    (None: the run's own; required without a run). Errors name the conflict."""
     if model_dir:
         if preset:
             raise ValueError(f"give --config (a preset, random weights) or --model_dir (a "
@@ -109,7 +108,10 @@ def resolve_config(model_dir: str | None = None, preset: str | None = None,
         if task and task != cfg.task:
             raise ValueError(f"{run_dir} holds a {cfg.task!r} run, but --model={task}")
     else:
-        cfg = get_config(preset or "paper", task or DEFAULT_TASK)
+        if not task:
+            raise ValueError("give --model (tpgan, drgan, fsrnet, ...) with --config, or "
+                             "--model_dir of a trained run")
+        cfg = get_config(preset or "paper", task)
     return apply_overrides(cfg, overrides)
 
 
@@ -126,7 +128,7 @@ def load_trained(model_dir: str | None = None, preset: str | None = None, overri
     distribution.set_precision("float32")  # inference graphs in float32, whatever trained
     cfg = resolve_runtime(dataclasses.replace(cfg, runtime=dataclasses.replace(
         cfg.runtime, sync_batch_norm=False)), 1)
-    instance = registry.get_task(cfg.task)(cfg).build_for_inference()
+    instance = registry.get_model(cfg.task).task(cfg).build_for_inference()
     if ckpt:
         checkpointing.restore_networks(
             {name: instance.networks[name] for name in instance.inference_networks()}, ckpt)

@@ -1,29 +1,27 @@
-"""The Task protocol: what a model gives the shared core.
+"""The Task: how a model trains, on the shared core. It only trains; a model's serving
+signatures are its ServingModule (tpgan_tf/serving/module.py) and its evaluation protocol its
+Evaluator (tpgan_tf/evaluation/evaluator.py), named by the Task's `serving` and `evaluator`.
 
-A model is a sub-package of tpgan_tf.models that registers a Task subclass
-(core/registry.py) and its config (core/config.py). The shared code then does the rest:
+A model is a sub-package of tpgan_tf.models (see tpgan_tf/README.md, "Adding a model") whose
+task.py registers a Task subclass with its config and presets (core/registry.py). What the
+subclass writes:
 
-    training runner (core/runner.py)   strategy, precision, determinism, per-replica input,
-                                       checkpoints + resume, config.json, the loop
-    the loop (core/loop.py)            iterations, non-finite guard, logging, TensorBoard
-    checkpoints (core/checkpointing.py)every network, optimiser and random state by path
-    export (serving/export.py)         versioned, atomic SavedModels of `serving_endpoints`
-    evaluation scripts                 `evaluate(...)`, whose results the report module writes
-
-What a Task implements (abstract below):
-    build_networks()          -> {name: keras.Model}, built, in the strategy scope
-    build_optimizers()        -> {name: optimizer}, built over their variables
+    build_networks()        -> {name: built keras.Model} (networks.py builds them)
+    build_optimizers()      -> {name: (optimizer, variables it updates)}
+    build_steps()           -> {name: callable(batch) -> (scalars, images)}: ReplicatedSteps
+                               (core/steps.py) of the per-replica functions of steps.py, and
+                               plain actions (e.g. a weight copy)
+    schedule()              -> the Schedule of an iteration (core/schedule.py): data
     train_dataset(data_dir, input_context) -> tf.data.Dataset of PER-REPLICA batches
-    train_iteration(batch)    -> (scalars, images): one iteration of the model's own schedule
-and may override: check_resources, random_state, log_line, summary_images,
-inference_networks, serving_endpoints, evaluate.
+and may override: check_weights, random_state, random_batch, observe, log_line,
+summary_images, inference_networks, parameter_counts, expected_parameter_counts.
 
-Distribution contract. `train_iteration` receives what iterating the distributed dataset
-gives: a plain batch under the default strategy, a PerReplica batch otherwise. It runs its
-steps with `self.strategy.run` and returns scalars already reduced to the GLOBAL batch
-(`distribution.reduce_sum` of per-replica means divided by `num_replicas_in_sync`: the
-optimiser sums gradients over replicas, so every update is that of the global-batch mean).
-The loop never sees a replica.
+What the core does with it: builds everything in the strategy's scope (optimisers built over
+their variables, so a checkpoint restores into existing slots), runs the schedule
+(`train_iteration`), guards against non-finite values and counts iterations (`iterate`), and
+gives benchmarks the steady-state iteration (`steady_state_iteration`). The loop
+(core/loop.py) owns the cadence: on logging and image iterations it asks `observe(batch)` for
+extra scalars and pictures.
 """
 from __future__ import annotations
 
@@ -36,6 +34,8 @@ import tensorflow as tf
 
 from tpgan_tf.core import distribution
 from tpgan_tf.core.config import ExperimentConfig
+from tpgan_tf.core.schedule import Schedule, ScheduleRunner
+from tpgan_tf.core.steps import build_optimizers
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -48,94 +48,79 @@ class MissingResourceError(ValueError):
 
 
 class Task(abc.ABC):
-    """One model's recipe (see the module doc).
+    """One model's training recipe (see the module doc).
 
     Args:
-      config: the run's config (an ExperimentConfig subclass registered for this task).
+      config: the run's config (the model's registered config class).
       strategy: a tf.distribute strategy (default: the current one); everything is built in
         its scope.
-      resources: files the model needs, by flag name (e.g. lightcnn_weights=PATH); the
-        class lists the names it accepts in `RESOURCES` ({flag name: help}).
     """
 
-    name: ClassVar[str] = ""
-    # {flag name: help} of the files this model reads in training (weights of frozen helper
-    # networks); `experiments.train` defines them as flags (command_flags("train")).
-    RESOURCES: ClassVar[Mapping[str, str]] = {}
-    # {signature: {input name: (dtype name, shape of one instance)}} of the export, for the
-    # serving client (tests check it against a real export).
-    SIGNATURE_INPUTS: ClassVar[Mapping[str, Mapping[str, tuple]]] = {}
-    # {signature: [output names]} for the signatures with ONE output (TF Serving's REST API
-    # answers those with bare values, without the name).
-    SIGNATURE_OUTPUTS: ClassVar[Mapping[str, list]] = {}
+    name: ClassVar[str] = ""  # set by core.registry.register_model
+    serving: ClassVar[type | None] = None  # its tpgan_tf.serving.module.ServingModule
+    evaluator: ClassVar[type | None] = None  # its tpgan_tf.evaluation.evaluator.Evaluator
 
-    @classmethod
-    def command_flags(cls, purpose: str) -> list:
-        """The extra flags of the shared scripts for this model (core/flags.py): "train" gives
-        the RESOURCES; "export" and "evaluate" none unless a model adds them. Their values
-        reach `serving_endpoints(**options)` and `evaluate(**options)`."""
-        from tpgan_tf.core.flags import FlagSpec
-        if purpose == "train":
-            return [FlagSpec(name, "string", None, help) for name, help in cls.RESOURCES.items()]
-        return []
-
-    def __init__(self, config: ExperimentConfig, *, strategy: tf.distribute.Strategy | None = None,
-                 **resources):
-        unknown = sorted(set(resources) - set(self.RESOURCES))
-        if unknown:
-            raise TypeError(f"{type(self).__name__} takes no resources {unknown}; it takes "
-                            f"{sorted(self.RESOURCES)}")
+    def __init__(self, config: ExperimentConfig, *,
+                 strategy: tf.distribute.Strategy | None = None):
         self.config = config
         self.strategy = strategy or tf.distribute.get_strategy()
         self.worker = distribution.worker_info(self.strategy)
-        self.resources = {k: v for k, v in resources.items() if v}
         self.for_inference = False
         self.networks: dict[str, Any] = {}
         self.optimizers: dict[str, Any] = {}
+        self.optimizer_variables: dict[str, list] = {}
+        self.steps: dict[str, Any] = {}
         self.iteration: tf.Variable | None = None
+        self._runner: ScheduleRunner | None = None
 
     # ------------------------------------------------------------------ building
     @classmethod
-    def check_resources(cls, config: ExperimentConfig, resources: Mapping[str, str]) -> None:
+    def check_weights(cls, config: ExperimentConfig) -> None:
         """Raises MissingResourceError (saying how to get the file) when `config` needs a
-        resource that is not given; called before anything heavy. Default: nothing needed."""
+        weight file it does not name; called before anything heavy. Default: none needed."""
 
     def build(self) -> "Task":
-        """check_resources, then networks, optimisers and the iteration counter, in the
-        strategy's scope. Returns self."""
-        self.check_resources(self.config, self.resources)
+        """check_weights, then networks, optimisers and the iteration counter in the
+        strategy's scope, then the steps and the schedule. Returns self."""
+        self.check_weights(self.config)
         with self.strategy.scope():
             self.networks = dict(self.build_networks())
-            self.optimizers = dict(self.build_optimizers())
+            self.optimizers, self.optimizer_variables = build_optimizers(
+                dict(self.build_optimizers()))
             self.iteration = tf.Variable(0, dtype=tf.int64, trainable=False, name="iteration")
-        self.build_steps()
+        self.steps = dict(self.build_steps())
+        self._runner = ScheduleRunner(self.schedule(), self.steps)
         return self
 
-    @abc.abstractmethod
-    def build_networks(self) -> Mapping[str, Any]:
-        """{name: built keras.Model}. Called in the strategy scope. Variables are checkpointed
-        by their Keras path, so name every layer explicitly: Keras' automatic names ("dense_1")
-        carry a process-wide counter and change from one build to the next. Frozen helper
-        networks loaded from files (identity nets, VGG) are attributes of the task, not
-        entries here: they are not checkpointed."""
-
-    @abc.abstractmethod
-    def build_optimizers(self) -> Mapping[str, Any]:
-        """{name: optimizer}, each already `build(variables)` so a checkpoint restores into
-        existing slots. Called in the strategy scope after build_networks."""
-
     def build_for_inference(self) -> "Task":
-        """Only the networks (no resources, optimisers or steps), for export and evaluation;
-        `self.for_inference` is True while build_networks runs, so a task can skip frozen
-        training-only networks. Returns self."""
+        """Only the networks (no weight files, optimisers or steps), for export and
+        evaluation; `self.for_inference` is True while build_networks runs, so a task can
+        skip frozen training-only networks. Returns self."""
         self.for_inference = True
         with self.strategy.scope():
             self.networks = dict(self.build_networks())
         return self
 
-    def build_steps(self) -> None:
-        """Hook after the networks, outside the strategy scope: random generators used in
-        cross-replica context, tf.functions of the steps. Default: nothing."""
+    @abc.abstractmethod
+    def build_networks(self) -> Mapping[str, Any]:
+        """{name: built keras.Model}, in the strategy scope. Variables are checkpointed by
+        their Keras path, so every layer is named explicitly. Frozen helper networks loaded
+        from files (identity nets, VGG) are attributes of the task, not entries here: they
+        are not checkpointed."""
+
+    @abc.abstractmethod
+    def build_optimizers(self) -> Mapping[str, tuple]:
+        """{name: (optimizer, the variables it updates)}, in the strategy scope; the core
+        builds each optimiser over its variables."""
+
+    @abc.abstractmethod
+    def build_steps(self) -> Mapping[str, Any]:
+        """{name: callable(batch) -> (scalars, images)} that the schedule names; outside the
+        strategy scope (random generators used in cross-replica context live here)."""
+
+    @abc.abstractmethod
+    def schedule(self) -> Schedule:
+        """The phases of one iteration (core/schedule.py)."""
 
     def random_state(self) -> Mapping[str, Any]:
         """{name: trackable} of random state outside the networks (e.g. a
@@ -154,19 +139,29 @@ class Task(abc.ABC):
         """A batch of the training input with random content (benchmarks, tests)."""
         raise NotImplementedError(f"{type(self).__name__} gives no random batches")
 
-    @abc.abstractmethod
-    def train_iteration(self, batch) -> tuple[dict[str, tf.Tensor], dict[str, tf.Tensor]]:
-        """One iteration of the model's schedule on one (distributed) batch.
+    def train_iteration(self, batch) -> tuple[dict, dict]:
+        """One iteration of the schedule at the current counter on one (distributed) batch:
+        (scalars {"<phase>/<tag>": global-batch value}, images). Does not move the counter."""
+        return self._runner.run(batch, int(self.iteration.numpy()))
 
-        Returns (scalars, images): scalars {tag: global-batch scalar tensor} for logging and
-        TensorBoard (the non-finite guard checks every one of them); images {name: float
-        tensor [n, H, W, 3]} for `summary_images`. Must not touch self.iteration (the loop
-        advances it after the guard)."""
+    def steady_state_iteration(self, batch) -> tuple[dict, dict]:
+        """The schedule's steady-state iteration (benchmarks): reads nothing back from the
+        device, so a tf.function can trace it as a whole."""
+        return self._runner.run(batch, self._runner.schedule.steady_iteration, steady=True)
 
-    def iterate(self, batch) -> tuple[dict[str, tf.Tensor], dict[str, tf.Tensor]]:
-        """train_iteration, then the non-finite guard, then iteration += 1 (what the loop and
-        tests call). Raises NonFiniteLossError before the counter moves."""
+    def observe(self, batch) -> tuple[dict, dict]:
+        """Extra (scalars, images) on the loop's logging and image iterations (failure
+        signals that cost a pass of their own); default none."""
+        return {}, {}
+
+    def iterate(self, batch, observe: bool = False) -> tuple[dict, dict]:
+        """train_iteration (and `observe` when asked), then the non-finite guard, then
+        iteration += 1 (what the loop and tests call). Raises NonFiniteLossError before the
+        counter moves."""
         values, images = self.train_iteration(batch)
+        if observe:
+            extra_values, extra_images = self.observe(batch)
+            values, images = {**values, **extra_values}, {**images, **extra_images}
         it = int(self.iteration.numpy()) + 1
         self.check_finite(values, it)
         self.iteration.assign(it)
@@ -187,39 +182,30 @@ class Task(abc.ABC):
     def num_replicas(self) -> int:
         return self.strategy.num_replicas_in_sync
 
-    def per_worker_batch_size(self) -> int:
-        """The global batch divided by the number of workers (it must split evenly over
-        workers and replicas)."""
-        b, info = self.config.train.batch_size, self.worker
-        if b % (info.num_workers * info.local_replicas):
-            raise ValueError(f"train.batch_size={b} must be divisible by workers x replicas = "
-                             f"{info.num_workers} x {info.local_replicas}")
-        return b // info.num_workers
-
     def trainable_snapshot(self) -> dict[str, np.ndarray]:
         """Every variable of every network as numpy, keyed by its path (tests, resume)."""
         return {v.path: np.array(v.numpy()) for net in self.networks.values()
                 for v in net.variables}
 
-    @staticmethod
-    def count_params(weights) -> int:
-        return int(sum(np.prod(w.shape) for w in weights))
-
     def parameter_counts(self) -> dict[str, int]:
-        """{part: trainable parameters} of a built task (model_summary); default: each
-        network and their total."""
-        counts = {name: self.count_params(net.trainable_weights)
+        """{part: trainable parameters} of the built networks; default: each network and
+        their total."""
+        counts = {name: count_params(net.trainable_weights)
                   for name, net in self.networks.items()}
         counts["total"] = sum(counts.values())
         return counts
 
     def expected_parameter_counts(self) -> dict[str, int]:
-        """Counts the spec gives for this config ({} when it gives none); model_summary
-        prints whether they match."""
+        """Counts the model's description gives for this config ({} when it gives none);
+        model_summary prints whether they match."""
         return {}
 
+    def inference_networks(self) -> list[str]:
+        """Names of the networks export and evaluation restore (default: all)."""
+        return list(self.networks)
+
     @staticmethod
-    def check_finite(values: Mapping[str, tf.Tensor], iteration: int) -> None:
+    def check_finite(values: Mapping[str, Any], iteration: int) -> None:
         """Raises NonFiniteLossError naming the first non-finite value and the iteration."""
         bad = {k: float(v) for k, v in values.items() if not math.isfinite(float(v))}
         if bad:
@@ -229,31 +215,7 @@ class Task(abc.ABC):
                 f"(all non-finite terms: {', '.join(f'{k}={v}' for k, v in bad.items())}); "
                 "training stopped, nothing was saved for this iteration")
 
-    # ------------------------------------------------------------------ inference / serving
-    def inference_networks(self) -> list[str]:
-        """Names of the networks export and evaluation restore (default: all)."""
-        return list(self.networks)
 
-    def serving_endpoints(self, **options) -> tuple[dict[str, tuple[Any, list]], dict]:
-        """({signature name: (function of the spec's tensors returning {output: tensor},
-        input specs)}, metadata for the export's assets.extra JSON) for serving/export.py;
-        "serving_default" first. options: the values of command_flags("export")."""
-        raise NotImplementedError(f"{type(self).__name__} has no serving signatures")
-
-    def serving_examples(self, batch_size: int, seed: int = 0) -> dict[str, dict]:
-        """{signature: {input name: numpy array of batch_size instances}}: valid requests for
-        every signature (benchmarks and export tests)."""
-        raise NotImplementedError(f"{type(self).__name__} gives no serving examples")
-
-    def evaluate(self, data_dir: str | None, output_dir: str, **options) -> tuple[dict, str]:
-        """Runs the model's evaluation protocol on a task built for inference (restored);
-        options are the values of command_flags("evaluate") and the common evaluation flags.
-        Common options every evaluate accepts (and may ignore): split, batch_size,
-        max_examples, z_seed, sheet_rows, show_progress, run_info (dict for the page).
-        Returns (results dict, path of the results page)."""
-        raise NotImplementedError(f"{type(self).__name__} has no evaluation")
-
-    @classmethod
-    def summary_text(cls, results: dict) -> str:
-        """A few lines for the terminal after an evaluation (default: none)."""
-        return ""
+def count_params(weights) -> int:
+    """The number of scalars in a list of weights."""
+    return int(sum(np.prod(w.shape) for w in weights))

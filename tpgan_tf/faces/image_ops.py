@@ -39,7 +39,7 @@ class LegacyResize(keras.layers.Layer):
     def __init__(self, size: int, **kwargs):
         super().__init__(**kwargs)
         self.size = size
-        self.built = True  # a container: see "Building" in layers.py
+        self.built = True  # a container: see "Building" in tpgan_tf/models/tpgan/blocks.py
 
     def call(self, images):
         return legacy_resize(images, self.size)

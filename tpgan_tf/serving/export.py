@@ -1,4 +1,4 @@
-"""SavedModel export for TF Serving, for any task (its `serving_endpoints`).
+"""SavedModel export for TF Serving, for any model (its serving module, serving/module.py).
 
 Layout: `<export_base>/<model_name>/<version>/` (saved_model.pb, variables/, assets.extra/),
 the directory TF Serving's `--model_base_path=<export_base>/<model_name>` polls. The version
@@ -144,14 +144,17 @@ def export_for_serving(endpoints: dict, export_base: str, model_name: str,
 
 
 def export_task(task, export_base: str, model_name: str | None = None,
-                version: int | None = None, info: dict | None = None, **options) -> str:
-    """Exports a task built for inference: its serving_endpoints(**options), with its config
-    and its own export metadata in export_info.json. Returns the version directory."""
-    endpoints, task_info = task.serving_endpoints(**options)
-    meta = {"model": task.config.task, "config": task.config.to_dict(), **task_info,
-            **(info or {})}
-    return export_for_serving(endpoints, export_base, model_name or task.config.task, version,
-                              meta)
+                version: int | None = None, info: dict | None = None) -> str:
+    """Exports a task built for inference through its serving module (task.serving), with
+    its config and the module's export_info in export_info.json. Returns the version
+    directory."""
+    if task.serving is None:
+        raise ValueError(f"model {task.config.task!r} has no serving module")
+    module = task.serving.for_task(task)
+    meta = {"model": task.config.task, "config": task.config.to_dict(),
+            **module.export_info(), **(info or {})}
+    return export_for_serving(module.endpoints(), export_base,
+                              model_name or task.config.task, version, meta)
 
 
 # The child of session_loader_check: only TensorFlow, as TF Serving has. Loads the export

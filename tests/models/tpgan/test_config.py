@@ -3,12 +3,12 @@ the small presets, field validation and the norm dict of the layers."""
 import pytest
 
 from tpgan_tf.core.config import apply_overrides, get_config
-from tpgan_tf.models.tpgan.config import Config, norm_kwargs
+from tpgan_tf.models.tpgan.config import TpganConfig, norm_kwargs
 
 
 def test_paper_is_the_spec():
-    cfg = get_config("paper")
-    assert isinstance(cfg, Config)
+    cfg = get_config("paper", "tpgan")
+    assert isinstance(cfg, TpganConfig)
     m, loss, train = cfg.model, cfg.loss, cfg.train
     assert (m.width, m.z_dim, m.z_stddev, m.num_identities) == (1.0, 100, 0.02, 340)  # 2.5
     assert (m.identity_dropout, m.bn_mode, m.bn_momentum, m.bn_epsilon) == (
@@ -23,7 +23,7 @@ def test_paper_is_the_spec():
 
 
 def test_small_presets_change_sizes_only():
-    paper, demo, tiny = (get_config(n) for n in ("paper", "demo", "tiny"))
+    paper, demo, tiny = (get_config(n, "tpgan") for n in ("paper", "demo", "tiny"))
     assert tiny.model.width == 0.0625 and tiny.model.lightcnn_width == 0.125
     assert demo.model.width == 0.125 and demo.train.learning_rate == 1e-3  # documented
     for small in (demo, tiny):
@@ -41,12 +41,12 @@ def test_small_presets_change_sizes_only():
 ])
 def test_bad_values_name_the_field(override, message):
     with pytest.raises(ValueError, match=message):
-        apply_overrides(get_config("tiny"), [override])
+        apply_overrides(get_config("tiny", "tpgan"), [override])
 
 
 def test_norm_kwargs():
-    cfg = apply_overrides(get_config("tiny"), ["model.bn_mode=inference",
+    cfg = apply_overrides(get_config("tiny", "tpgan"), ["model.bn_mode=inference",
                                                "runtime.sync_batch_norm=true"])
     assert norm_kwargs(cfg) == {"bn_mode": "inference", "momentum": 0.9, "epsilon": 1e-5,
                                 "synchronized": True}
-    assert norm_kwargs(get_config("tiny"))["synchronized"] is False  # None: not decided yet
+    assert norm_kwargs(get_config("tiny", "tpgan"))["synchronized"] is False  # None: not decided yet

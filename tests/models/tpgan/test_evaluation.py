@@ -38,8 +38,10 @@ def evaluated(tmp_path_factory):
     weights = str(work / "lightcnn_tiny.h5")
     tf.keras.utils.set_random_seed(0)
     save_h5_weights(build_lightcnn(0.125), weights)
-    results, page = evaluate.run(records, out, preset="tiny", lightcnn_weights=weights,
-                                 batch_size=BATCH, show_progress=False)
+    results, page = evaluate.run(
+        records, out, preset="tiny", model="tpgan", allow_random_weights=True,
+        overrides=[f"eval.lightcnn_weights={weights}", f"eval.batch_size={BATCH}"],
+        show_progress=False)
     return results, page, out, records, manifest
 
 
@@ -139,10 +141,14 @@ def test_missing_records_and_weights_say_how_to_get_them(tmp_path):
     """(The load_lightcnn part of this test is in tests/identity/test_weights.py.)"""
     from experiments import evaluate
     with pytest.raises(FileNotFoundError, match="test-\\*.tfrecord"):
-        evaluate.run(str(tmp_path), str(tmp_path / "out"), preset="tiny",
-                     lightcnn_weights=str(tmp_path / "nope.h5"))
+        evaluate.run(str(tmp_path), str(tmp_path / "out"), preset="tiny", model="tpgan",
+                     allow_random_weights=True,
+                     overrides=[f"eval.lightcnn_weights={tmp_path / 'nope.h5'}"])
+    with pytest.raises(ValueError, match="set eval.lightcnn_weights"):
+        evaluate.run(str(tmp_path), str(tmp_path / "out"), preset="tiny", model="tpgan",
+                     allow_random_weights=True)
     with pytest.raises(ValueError, match="--output_dir is required"):
-        evaluate.run(str(tmp_path), preset="tiny")
+        evaluate.run(str(tmp_path), preset="tiny", model="tpgan")
 
 
 def test_pad_to_repeats_a_partial_batch_cyclically():

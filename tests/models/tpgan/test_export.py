@@ -1,4 +1,4 @@
-"""TP-GAN's SavedModel (TpganTask.serving_endpoints through tpgan_tf/serving/export.py): its
+"""TP-GAN's SavedModel (the Frontalizer, TP-GAN's serving module, through tpgan_tf/serving/export.py): its
 signatures, TF Serving's session loader in a fresh process, the mirror contract.
 
 One tiny model and one export are made per test session (tests/conftest.py: `tiny_tpgan`,
@@ -21,7 +21,7 @@ from tpgan_tf.faces import alignment as al
 from tpgan_tf.faces import landmarks_tf
 from tpgan_tf.faces import parts as pt
 from tpgan_tf.faces.landmarks import mirror_landmarks, to_index_points
-from tpgan_tf.models.tpgan.frontalizer import to_uint8
+from tpgan_tf.models.tpgan.serving import to_uint8
 from tpgan_tf.serving import export as ex
 
 

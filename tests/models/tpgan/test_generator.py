@@ -1,7 +1,7 @@
 """TP-GAN's generator and discriminator (tpgan_tf/models/tpgan/generator.py, discriminator.py)
 against spec 2-3: parameter counts, shapes, wiring, initialisers, width multiplier,
 serialisation and checkpoints. (Fusion, the part table, legacy resize and the layers have
-their own modules: test_fusion.py, tests/faces/, test_layers.py.)"""
+their own modules: test_fusion.py, tests/faces/, test_blocks.py.)"""
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -12,6 +12,7 @@ from tpgan_tf.faces.image_ops import mirror_concat
 from tpgan_tf.faces.parts import PART_BY_NAME, PART_NAMES
 from tpgan_tf.models.tpgan.discriminator import Discriminator
 from tpgan_tf.models.tpgan.generator import Generator, input_shapes
+from tpgan_tf.models.tpgan.networks import build_discriminator, build_generator
 
 
 def _count(layer):
@@ -27,9 +28,9 @@ def _random_inputs(batch, seed=0):
 
 @pytest.fixture(scope="module")
 def paper_models():
-    cfg = get_config("paper")
-    g = Generator.for_config(cfg)
-    d = Discriminator.for_config(cfg)
+    cfg = get_config("paper", "tpgan")
+    g = build_generator(cfg)
+    d = build_discriminator(cfg)
     inputs = _random_inputs(2)
     out = g(inputs, training=False)
     logits = d(out["img128"], training=False)
@@ -127,8 +128,8 @@ def test_batch_norm_modes():
 
 
 def test_tiny_generator_is_deterministic_given_z_and_serialisable():
-    cfg = get_config("tiny")
-    g = Generator.for_config(cfg)
+    cfg = get_config("tiny", "tpgan")
+    g = build_generator(cfg)
     inputs = _random_inputs(2, seed=3)
     a = g(inputs, training=False)
     b = g(inputs, training=False)
@@ -145,16 +146,16 @@ def test_tiny_generator_is_deterministic_given_z_and_serialisable():
 
 
 def test_width_multiplier_scales_every_channel():
-    cfg = get_config("tiny")  # width 1/16
-    g = Generator.for_config(cfg).build_for_batch(1)
+    cfg = get_config("tiny", "tpgan")  # width 1/16
+    g = build_generator(cfg)
     assert tuple(g.encoder.conv0.conv.kernel.shape) == (7, 7, 6, 4)
     assert tuple(g.encoder.feature.kernel.shape) == (8 * 8 * 32, 32)
-    d = Discriminator.for_config(cfg).build_for_batch(1)
+    d = build_discriminator(cfg)
     assert tuple(d.h4.conv.kernel.shape) == (3, 3, 32, 32)
 
 
 def test_checkpoint_holds_every_generator_variable_and_kernels_differ(tmp_path):
-    g = Generator.for_config(get_config("tiny")).build_for_batch(1)
+    g = build_generator(get_config("tiny", "tpgan"))
     # Fresh initialisers per layer: same-shaped kernels must not start identical.
     a, b = g.encoder.conv4_res[0].conv1.kernel.numpy(), g.encoder.conv4_res[1].conv1.kernel.numpy()
     assert not np.array_equal(a, b)
@@ -163,7 +164,7 @@ def test_checkpoint_holds_every_generator_variable_and_kernels_differ(tmp_path):
              if name.startswith("generator/") and "OPTIMIZER" not in name}
     assert len(saved) == len(g.weights)  # lists/dicts of layers would hide most of them
     shifted = [w + 1.0 for w in g.get_weights()]
-    g2 = Generator.for_config(get_config("tiny")).build_for_batch(1)
+    g2 = build_generator(get_config("tiny", "tpgan"))
     g2.set_weights(shifted)
     tf.train.Checkpoint(generator=g2).restore(path).assert_existing_objects_matched()
     for w, v in zip(g.get_weights(), g2.get_weights()):
@@ -174,8 +175,8 @@ def test_generator_and_discriminator_survive_keras_serialisation():
     """keras.saving round trip (Generator/Discriminator.from_config of a get_config dict)."""
     import keras
 
-    cfg = get_config("tiny")
-    for model in (Generator.for_config(cfg), Discriminator.for_config(cfg)):
+    cfg = get_config("tiny", "tpgan")
+    for model in (build_generator(cfg), build_discriminator(cfg)):
         clone = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(model))
         assert type(clone) is type(model) and clone.get_config() == model.get_config()
         assert clone.norm == model.norm and clone.width == cfg.model.width

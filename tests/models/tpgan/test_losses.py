@@ -230,7 +230,7 @@ _MADE_UP = {"l1_128": 1.0, "l1_64": 2.0, "l1_32": 3.0, "sym_128": 4.0, "sym_64":
 
 
 def test_combine_generator_loss_paper_weights():
-    w = get_config("paper").loss
+    w = get_config("paper", "tpgan").loss
     # 1*(1 + .3*4) + 1*(2 + .3*5) + 1.5*(3 + .3*6) + 40*8 + 20*7 + 10*9 + .001*10
     expected = 2.2 + 3.5 + 7.2 + 320.0 + 140.0 + 90.0 + 0.01
     terms = {k: tf.constant(v) for k, v in _MADE_UP.items()}
@@ -239,7 +239,7 @@ def test_combine_generator_loss_paper_weights():
 
 def test_rotation_loss_paper_weight():
     terms = {k: tf.constant(v) for k, v in _MADE_UP.items()}
-    assert float(losses.rotation_loss(terms, get_config("paper").loss)) == pytest.approx(3.0 * 10.0)
+    assert float(losses.rotation_loss(terms, get_config("paper", "tpgan").loss)) == pytest.approx(3.0 * 10.0)
 
 
 # ---------- all terms on a small batch ----------

@@ -27,7 +27,7 @@ def _child(precision: str, jit: str, out_path: str) -> None:
     from tpgan_tf.core import runner
     from tpgan_tf.core.config import apply_overrides, get_config
 
-    cfg = apply_overrides(get_config("tiny"), [
+    cfg = apply_overrides(get_config("tiny", "tpgan"), [
         f"runtime.mixed_precision={precision}", f"runtime.jit_compile={jit}",
         "loss.identity=0"])
     result = runner.train(cfg, None, tempfile.mkdtemp(), num_iterations=2, log=lambda s: None,

@@ -39,36 +39,37 @@ def test_one_iteration_updates_d_and_g_not_lightcnn_and_local_nets_get_both_loss
 
     # The schedule: 1 D step, 2 G steps (each applying g_optim and rot_optim).
     assert int(t.iteration.numpy()) == 1
-    assert int(t.d_optim.iterations.numpy()) == 1
-    assert int(t.g_optim.iterations.numpy()) == 2
-    assert int(t.rot_optim.iterations.numpy()) == 2
+    assert int(t.optimizers["d_optim"].iterations.numpy()) == 1
+    assert int(t.optimizers["g_optim"].iterations.numpy()) == 2
+    assert int(t.optimizers["rot_optim"].iterations.numpy()) == 2
     # Every trainable variable of D and G moved; the frozen Light-CNN did not.
-    for v in t.d_vars:
+    for v in t.optimizer_variables["d_optim"]:
         assert not np.array_equal(d0[v.path], v.numpy()), v.path
-    unchanged = [v.path for v in t.g_vars if np.array_equal(g0[v.path], v.numpy())]
+    unchanged = [v.path for v in t.optimizer_variables["g_optim"] if np.array_equal(g0[v.path], v.numpy())]
     assert unchanged == []
     for path, w in _weights(t.lightcnn).items():
         np.testing.assert_array_equal(w, lc0[path])
     assert t.lightcnn.trainable_weights == []
     # rot_optim holds slots for the four local nets only, and they are non-zero.
-    local_paths = {v.path for v in t.local_vars}
-    assert len(t.local_vars) < len(t.g_vars)
+    local_paths = {v.path for v in t.optimizer_variables["rot_optim"]}
+    assert len(t.optimizer_variables["rot_optim"]) < len(t.optimizer_variables["g_optim"])
     assert all(p.startswith("generator/local_pathway/") for p in local_paths)
-    rot_momenta = [m for m in t.rot_optim._momentums]
-    assert len(rot_momenta) == len(t.local_vars)
+    rot_momenta = [m for m in t.optimizers["rot_optim"]._momentums]
+    assert len(rot_momenta) == len(t.optimizer_variables["rot_optim"])
     assert all(float(np.max(np.abs(m.numpy()))) > 0 for m in rot_momenta)
     # One Adam moves a weight by at most ~lr per step (2 steps -> 2 lr). The global pathway
     # has one optimiser; the local nets have two, so where both gradients agree they move
     # by up to ~4 lr: the local nets received g_loss AND rot_loss updates.
-    global_vars = [v for v in t.g_vars if v.path not in local_paths]
+    global_vars = [v for v in t.optimizer_variables["g_optim"] if v.path not in local_paths]
     assert _max_abs_change(g0, t.generator, global_vars) <= 2 * LR * 1.01
-    assert _max_abs_change(g0, t.generator, t.local_vars) > 2.5 * LR
+    assert _max_abs_change(g0, t.generator, t.optimizer_variables["rot_optim"]) > 2.5 * LR
 
     # Every term is logged and finite; g_loss / rot_loss are the spec 4.3 combinations of them.
     expected = {f"d/{k}" for k in ("d_loss", "d_real", "d_fake")}
     for k in (1, 2):
         expected |= {f"g{k}/{n}" for n in ("g_loss", "rot_loss", *L.TERM_NAMES)}
-    assert set(values) == expected
+    assert set(values) == expected | {"schedule/d_steps", "schedule/g_steps"}
+    assert values["schedule/d_steps"] == 1.0 and values["schedule/g_steps"] == 2.0
     assert all(np.isfinite(list(values.values())))
     terms = {n: values[f"g2/{n}"] for n in L.TERM_NAMES}
     assert values["g2/g_loss"] == pytest.approx(
@@ -110,16 +111,16 @@ def test_resume_from_checkpoint_equals_uninterrupted_run(tiny_training):
 
 
 def test_missing_identity_weights_is_an_error_that_says_how_to_get_them():
-    cfg = get_config("tiny")
+    cfg = get_config("tiny", "tpgan")
     with pytest.raises(MissingIdentityWeightsError) as info:
         TpganTask(cfg).build()  # raises before building anything
     message = str(info.value)
-    assert "--lightcnn_weights" in message
+    assert "--weights=lightcnn=PATH" in message and "weights.lightcnn" in message
     assert "python -m experiments.convert_lightcnn" in message
     assert "python -m experiments.pretrain_lightcnn" in message
     assert "--override=loss.identity=0" in message
     # Switching the identity loss off explicitly is allowed.
-    TpganTask.check_resources(apply_overrides(cfg, ["loss.identity=0"]), {})
+    TpganTask.check_weights(apply_overrides(cfg, ["loss.identity=0"]))
 
 
 def test_identity_dropout_state_is_part_of_the_generator(tiny_training):
@@ -128,12 +129,12 @@ def test_identity_dropout_state_is_part_of_the_generator(tiny_training):
     assert any("seed_generator" in v.path for v in tiny_training.task.generator.variables)
 
 
-def test_resources_and_spec_counts_of_the_task():
-    cfg = get_config("tiny")
-    with pytest.raises(TypeError, match=r"takes no resources \['vgg_weights'\]"):
-        TpganTask(cfg, vgg_weights="x.h5")
-    assert set(TpganTask.RESOURCES) == {"lightcnn_weights"}
+def test_weight_files_are_config_and_spec_counts_of_the_task():
+    cfg = get_config("tiny", "tpgan")
+    with pytest.raises(ValueError, match="weights has no field 'vgg16'"):
+        apply_overrides(cfg, ["weights.vgg16=x.h5"])
+    assert apply_overrides(cfg, ["weights.lightcnn=x.h5"]).weights.lightcnn == "x.h5"
     # The spec 2.7 counts are expected only at full width.
     assert TpganTask(cfg).expected_parameter_counts() == {}
-    paper = TpganTask(get_config("paper")).expected_parameter_counts()
+    paper = TpganTask(get_config("paper", "tpgan")).expected_parameter_counts()
     assert paper["generator"] == 157_503_770 and paper["discriminator"] == 13_357_441

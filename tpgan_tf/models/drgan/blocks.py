@@ -11,7 +11,7 @@ Dropout  : rate 0.4 (the code's keep 0.6), training only.
 Building: `ConvUnit` builds its conv and BN from the input shape. The networks (encoder,
 decoder, discriminator) own no weights themselves; they mark themselves built in __init__ so
 that Keras 3 does not trace the whole call symbolically to build them (see "Building" in
-tpgan_tf/models/tpgan/layers.py), and their sublayers build on the first call.
+tpgan_tf/models/tpgan/blocks.py), and their sublayers build on the first call.
 """
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ where Keras "same" would pad bottom/right only). "reflect" reflection-pads inste
 it needs every spatial size >= 2 where a 3x3 conv runs (the hourglass centre included).
 
 Building: the weight-owning layers build their sublayers from the input shape in `build()`;
-the hourglass owns no weights and marks itself built (see "Building" in tpgan_tf/layers.py).
+the hourglass owns no weights and marks itself built (see "Building" in tpgan_tf/models/tpgan/blocks.py).
 """
 from __future__ import annotations
 

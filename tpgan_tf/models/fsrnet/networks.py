@@ -3,7 +3,7 @@
 Shapes are for an input of H x W (128 x 128 in the paper); every network is fully
 convolutional. `width` scales every channel count (core.config.scaled), except the 3 image
 channels and the K prior channels. Each container owns no weights itself and marks itself
-built (see "Building" in tpgan_tf/layers.py); its layers build on the first call.
+built (see "Building" in tpgan_tf/models/tpgan/blocks.py); its layers build on the first call.
 """
 from __future__ import annotations
 

@@ -5,15 +5,15 @@ to each field). The small presets change sizes and run lengths (a width multipli
 channel count, batch size, steps); `demo` also raises the learning rate (see _demo). Neither
 changes a layer, a loss or the update schedule.
 
-    cfg = get_config("paper")                                   # task "tpgan" is the default
-    cfg = apply_overrides(cfg, ["model.bn_mode=inference", "train.batch_size=4"])
+    cfg = get_config("paper", "tpgan")
+    cfg = apply_overrides(cfg, ["model.bn_mode=inference", "weights.lightcnn=lightcnn29.h5"])
 """
 from __future__ import annotations
 
 import dataclasses
 
-from tpgan_tf.core.config import (ExperimentConfig, TrainLoopConfig, get_config,  # noqa: F401
-                                  register_config)
+from tpgan_tf.core.config import EvalConfig as CoreEvalConfig
+from tpgan_tf.core.config import ExperimentConfig, TrainLoopConfig
 from tpgan_tf.core.layers import BN_MODES
 
 
@@ -88,13 +88,56 @@ class TrainConfig(TrainLoopConfig):
 
 
 @dataclasses.dataclass
-class Config(ExperimentConfig):
-    """TP-GAN: model / loss / train sections (+ runtime from ExperimentConfig)."""
+class WeightsConfig:
+    """Weight files training reads (frozen networks, never checkpointed)."""
+
+    # Light-CNN-29 of the identity loss (spec 4.4): an .h5 from experiments.convert_lightcnn
+    # or experiments.pretrain_lightcnn, or the original DeepFace168.pickle. Needed when
+    # loss.identity > 0 (the faithful setting).
+    lightcnn: str = ""
+
+
+@dataclasses.dataclass
+class EvalConfig(CoreEvalConfig):
+    """Options of the spec 7.1 evaluation (experiments.evaluate)."""
+
+    # The identity network that scores the frontals (default: weights.lightcnn) and its
+    # channel multiplier (0: the width stored in the .h5, 1.0 for a pickle).
+    lightcnn_weights: str = ""
+    lightcnn_width: float = 0.0
+
+
+@dataclasses.dataclass
+class ExportConfig:
+    """Options of the SavedModel export (experiments.export)."""
+
+    # uint8 conversion of the frontal: "minmax" (the original's per-image rescale of its
+    # test mode, spec 5) or "clip" (clip(x * 256, 0, 255), the inverse of spec 1.1's input).
+    output_range: str = "minmax"
+
+    def validate(self) -> None:
+        if self.output_range not in ("minmax", "clip"):
+            raise ValueError(f"export.output_range must be minmax or clip, got "
+                             f"{self.output_range!r}")
+
+
+@dataclasses.dataclass
+class TpganConfig(ExperimentConfig):
+    """TP-GAN: model / loss / train / weights / eval / export sections (+ runtime)."""
 
     task: str = "tpgan"
     model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
     loss: LossConfig = dataclasses.field(default_factory=LossConfig)
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+    weights: WeightsConfig = dataclasses.field(default_factory=WeightsConfig)
+    eval: EvalConfig = dataclasses.field(default_factory=EvalConfig)
+    export: ExportConfig = dataclasses.field(default_factory=ExportConfig)
+
+    @classmethod
+    def claims_untagged(cls, d: dict) -> bool:
+        # config.json files of the versions before the model registry had no "task" key;
+        # TP-GAN was the only model then.
+        return True
 
     @classmethod
     def migrate(cls, d: dict) -> dict:
@@ -105,11 +148,11 @@ class Config(ExperimentConfig):
         return d
 
 
-def _paper() -> Config:
-    return Config(name="paper")
+def _paper() -> TpganConfig:
+    return TpganConfig(name="paper")
 
 
-def _demo() -> Config:
+def _demo() -> TpganConfig:
     # Small CPU demo that trains in about ten minutes on 2 cores and visibly learns. Width 1/8
     # still has every layer of the original; Light-CNN at 1/8 to match
     # `pretrain_lightcnn --width=0.125`. Measured on the synthetic data (2 CPU cores,
@@ -118,7 +161,7 @@ def _demo() -> Config:
     # (untrained 0.35, the profile itself 0.09) and no face yet, with lr 1e-3 they reach 0.11
     # and a face-like frontal. So the demo trains at 10x the paper's learning rate (not
     # faithful; `paper` is).
-    cfg = Config(name="demo")
+    cfg = TpganConfig(name="demo")
     cfg.model.width = 0.125
     cfg.model.lightcnn_width = 0.125
     cfg.train.batch_size = 4
@@ -130,9 +173,9 @@ def _demo() -> Config:
     return cfg
 
 
-def _tiny() -> Config:
+def _tiny() -> TpganConfig:
     # For unit tests: every channel count / 16, the smallest that keeps all MFM halves even.
-    cfg = Config(name="tiny")
+    cfg = TpganConfig(name="tiny")
     cfg.model.width = 0.0625
     cfg.model.lightcnn_width = 0.125
     cfg.train.batch_size = 2
@@ -144,10 +187,9 @@ def _tiny() -> Config:
 
 
 PRESETS = {"paper": _paper, "demo": _demo, "tiny": _tiny}
-register_config("tpgan", Config, PRESETS)
 
 
-def norm_kwargs(cfg: Config) -> dict:
+def norm_kwargs(cfg: TpganConfig) -> dict:
     """The `norm` dict of the TP-GAN layers (bn_mode, momentum, epsilon, synchronized)."""
     m = cfg.model
     return {"bn_mode": m.bn_mode, "momentum": m.bn_momentum, "epsilon": m.bn_epsilon,

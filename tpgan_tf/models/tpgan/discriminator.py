@@ -5,8 +5,7 @@ import keras
 import tensorflow as tf
 
 from tpgan_tf.core.config import scaled
-from tpgan_tf.models.tpgan.config import Config, norm_kwargs
-from tpgan_tf.models.tpgan.layers import ConvBlock, ResBlock, conv
+from tpgan_tf.models.tpgan.blocks import ConvBlock, ResBlock, conv
 
 
 @keras.saving.register_keras_serializable(package="tpgan_tf")
@@ -32,12 +31,7 @@ class Discriminator(keras.Model):
         self.h4 = ConvBlock(c(512), 3, 2, norm=n, name="d_h4_conv")
         self.h4_res = ResBlock(3, n, name="d_h4_conv_res1")
         self.h5 = conv(1, 1, 1, name="d_h5_conv")  # linear logits
-        self.built = True  # a container: see "Building" in layers.py
-
-    @classmethod
-    def for_config(cls, cfg: Config) -> "Discriminator":
-        """The discriminator of a TP-GAN Config (keras.Model.from_config is Keras' own)."""
-        return cls(width=cfg.model.width, norm=norm_kwargs(cfg))
+        self.built = True  # a container: see "Building" in tpgan_tf/models/tpgan/blocks.py
 
     def call(self, images, training=None):
         t = training

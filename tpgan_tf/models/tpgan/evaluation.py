@@ -18,6 +18,7 @@ import tensorflow as tf
 
 from tpgan_tf.data.pipeline import list_shards, split_pattern
 from tpgan_tf.evaluation import frontalization as fr
+from tpgan_tf.evaluation.evaluator import Evaluator
 from tpgan_tf.evaluation.frontalization_report import write_report
 from tpgan_tf.evaluation.recognition import FaceRecord
 from tpgan_tf.faces.parts import IMAGE_SIZE, PART_NAMES
@@ -111,6 +112,10 @@ def evaluate(task, data_dir: str, output_dir: str, *, lightcnn_weights: str | No
     """The whole evaluation of a restored TpganTask; returns (results, results page path)."""
     from tqdm import tqdm
 
+    if not lightcnn_weights:
+        raise ValueError("the spec 7.1 evaluation scores frontals with a Light-CNN-29: set "
+                         "eval.lightcnn_weights (or weights.lightcnn), e.g. "
+                         "--override=eval.lightcnn_weights=lightcnn29.h5")
     pattern = split_pattern(data_dir, split)
     list_shards(pattern)  # fail early, naming the pattern, before building any model
     lcnn = load_lightcnn(lightcnn_weights, lightcnn_width)
@@ -122,7 +127,7 @@ def evaluate(task, data_dir: str, output_dir: str, *, lightcnn_weights: str | No
         bar.update(n - done[0])
         done[0] = n
 
-    data = run_protocol(pattern, task.generator, lcnn, batch_size=batch_size,
+    data = run_protocol(pattern, task.networks["generator"], lcnn, batch_size=batch_size,
                         z_dim=cfg.model.z_dim, z_stddev=cfg.model.z_stddev, z_seed=z_seed,
                         max_examples=max_examples, sheet_rows=sheet_rows, progress=progress)
     bar.close()
@@ -137,3 +142,22 @@ def evaluate(task, data_dir: str, output_dir: str, *, lightcnn_weights: str | No
                         title="TP-GAN evaluation (tpgan spec 7.1 protocol)",
                         paper_rows=PAPER_SETTING2, paper_note=PAPER_NOTE)
     return results, page
+
+
+class TpganEvaluator(Evaluator):
+    """Spec 7.1 on test pair records, with the options of the config's `eval` section."""
+
+    def evaluate(self, data_dir, output_dir, *, run_info=None, show_progress=True):
+        e, cfg = self.config.eval, self.config
+        return evaluate(self.task, data_dir, output_dir,
+                        lightcnn_weights=e.lightcnn_weights or cfg.weights.lightcnn,
+                        lightcnn_width=e.lightcnn_width or None, split=e.split,
+                        batch_size=e.batch_size, max_examples=e.max_examples, z_seed=e.z_seed,
+                        sheet_rows=e.sheet_rows, show_progress=show_progress,
+                        run_info=run_info)
+
+    @staticmethod
+    def summary_text(results: dict) -> str:
+        from tpgan_tf.evaluation.report import markdown_table
+        return (markdown_table(*fr.rank1_table([results])) + f"\n{results['probes']} probes, "
+                f"{results['subjects']} gallery subjects, {results['seconds']} s")

@@ -21,7 +21,6 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from tpgan_tf.models.tpgan.config import Config, norm_kwargs
 from tpgan_tf.models.tpgan.fusion import fuse_parts
 from tpgan_tf.models.tpgan.global_pathway import Decoder, Encoder, IdentityHead
 from tpgan_tf.faces.image_ops import legacy_resize, mirror_concat
@@ -59,15 +58,7 @@ class Generator(keras.Model):
         self.identity_head = IdentityHead(num_identities, identity_dropout, name="identity_head")
         self.decoder = Decoder(width, self.norm, name="decoder")
         self.local = LocalPathway(width, self.norm, name="local_pathway")
-        self.built = True  # a container: see "Building" in layers.py
-
-    @classmethod
-    def for_config(cls, cfg: Config) -> "Generator":
-        """The generator of a TP-GAN Config (keras.Model.from_config is Keras' own)."""
-        mc = cfg.model
-        return cls(width=mc.width, z_dim=mc.z_dim, z_stddev=mc.z_stddev,
-                   num_identities=mc.num_identities, identity_dropout=mc.identity_dropout,
-                   norm=norm_kwargs(cfg))
+        self.built = True  # a container: see "Building" in tpgan_tf/models/tpgan/blocks.py
 
     def call(self, inputs, training=None):
         image = inputs["image"]

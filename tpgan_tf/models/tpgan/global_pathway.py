@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from tpgan_tf.core.config import scaled
 from tpgan_tf.faces.image_ops import legacy_resize
-from tpgan_tf.models.tpgan.layers import ConvBlock, ResBlock, linear, mfm
+from tpgan_tf.models.tpgan.blocks import ConvBlock, ResBlock, linear, mfm
 
 
 @keras.saving.register_keras_serializable(package="tpgan_tf")
@@ -38,7 +38,7 @@ class Encoder(keras.layers.Layer):
         self.conv4_res3 = ResBlock(3, n, name="g_conv4_res3")
         self.conv4_res4 = ResBlock(3, n, name="g_conv4_res4")
         self.feature = linear(c(512), bias=0.1, name="feature")  # spec 2.1: bias 0.1
-        self.built = True  # a container: see "Building" in layers.py
+        self.built = True  # a container: see "Building" in tpgan_tf/models/tpgan/blocks.py
 
     @property
     def conv4_res(self):
@@ -77,7 +77,7 @@ class IdentityHead(keras.layers.Layer):
         # else the process built before, and checkpoints are keyed by variable path.
         self.dropout_seed = keras.random.SeedGenerator(name=f"{self.name}_dropout_seed")
         self.logits = linear(num_identities, bias=0.1, name="idenLinear")
-        self.built = True  # a container: see "Building" in layers.py
+        self.built = True  # a container: see "Building" in tpgan_tf/models/tpgan/blocks.py
 
     def call(self, featvec, training=None):
         if training and self.dropout_rate > 0:
@@ -139,7 +139,7 @@ class Decoder(keras.layers.Layer):
         self.dec128_res2 = ResBlock(3, n, name="dec128_res2")
         self.recon128_conv2 = ConvBlock(c(32), 3, 1, norm=n, name="recon128_conv2")
         self.check128 = ConvBlock(3, 3, 1, use_bn=False, activation="tanh", name="check_img128")
-        self.built = True  # a container: see "Building" in layers.py
+        self.built = True  # a container: see "Building" in tpgan_tf/models/tpgan/blocks.py
 
     @staticmethod
     def _chain(blocks, x, training):

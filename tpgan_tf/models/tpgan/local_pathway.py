@@ -10,7 +10,7 @@ import keras
 import tensorflow as tf
 
 from tpgan_tf.core.config import scaled
-from tpgan_tf.models.tpgan.layers import ConvBlock, ResBlock
+from tpgan_tf.models.tpgan.blocks import ConvBlock, ResBlock
 from tpgan_tf.faces.parts import PART_NAMES
 
 
@@ -45,7 +45,7 @@ class PartRotator(keras.layers.Layer):
         self.deconv3, self.deconv3_s = up(64, "p_deconv3"), same(64, "p_deconv3_s")
         self.deconv3_res = res("p_deconv3_res")
         self.check = ConvBlock(3, 3, 1, use_bn=False, activation="tanh", name="p_check")
-        self.built = True  # a container: see "Building" in layers.py
+        self.built = True  # a container: see "Building" in tpgan_tf/models/tpgan/blocks.py
 
     def call(self, x, training=None):
         t = training
@@ -85,7 +85,7 @@ class LocalPathway(keras.layers.Layer):
         self.eye_right_net = PartRotator(width, self.norm, name="PartRotator_eyer")
         self.nose_net = PartRotator(width, self.norm, name="PartRotator_nose")
         self.mouth_net = PartRotator(width, self.norm, name="PartRotator_mouth")
-        self.built = True  # a container: see "Building" in layers.py
+        self.built = True  # a container: see "Building" in tpgan_tf/models/tpgan/blocks.py
 
     @property
     def nets(self) -> dict:

@@ -1,4 +1,4 @@
-"""tpgan_tf/models/tpgan/frontalizer.py: the in-graph training input, the uint8 conversion, the
+"""tpgan_tf/models/tpgan/serving.py: the in-graph training input, the uint8 conversion, the
 Python inference API and its errors, the batch-statistics effect.
 
 The references are the numpy implementations of the data preparation (tpgan_tf/faces/parts.py,
@@ -13,7 +13,7 @@ import tensorflow as tf
 from tests.faces.cases import LEFT, RIGHT, pattern_image
 from tpgan_tf.faces import parts as pt
 from tpgan_tf.faces.landmarks import mirror_landmarks, to_index_points
-from tpgan_tf.models.tpgan import frontalizer as fz
+from tpgan_tf.models.tpgan import serving as fz
 
 
 def _training_inputs(image, points0):

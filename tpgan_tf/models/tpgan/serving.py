@@ -1,8 +1,8 @@
 """Frontalization at inference: the training input built in-graph, G, and the picture out.
 
 One implementation serves three callers: Python inference (`Frontalizer`), the exported
-SavedModel signatures (TpganTask.serving_endpoints gives the same `Frontalizer` methods to
-tpgan_tf/serving/export.py) and the photo tool (experiments/frontalize.py).
+SavedModel signatures (`Frontalizer` is TP-GAN's serving module, tpgan_tf/serving/module.py:
+tpgan_tf/serving/export.py exports its traced methods) and the photo tools.
 
 From an aligned face to its frontal (`Frontalizer.frontalize_aligned`), per example:
   1. Facing side (spec 6.4 [INFER]): the face looks image-left (negative yaw) when the nose tip
@@ -42,7 +42,7 @@ import tensorflow as tf
 from tpgan_tf.faces import alignment_tf, landmarks_tf, parts_tf
 from tpgan_tf.faces.parts import IMAGE_SIZE, POSE_INDEPENDENT_NOSE_OFFSET
 from tpgan_tf.models.tpgan.generator import Generator
-from tpgan_tf.serving.endpoints import TracedEndpoints
+from tpgan_tf.serving.module import ServingModule
 
 OUTPUT_RANGES = ("minmax", "clip")
 
@@ -83,7 +83,7 @@ def to_uint8(images: tf.Tensor, output_range: str = "minmax") -> tf.Tensor:
 
 
 
-class Frontalizer(TracedEndpoints):
+class Frontalizer(ServingModule):
     """G plus the in-graph pre- and post-processing of the module doc.
 
     Its `frontalize_aligned`, `frontal_float` and `frontalize_image` methods are plain Python
@@ -91,6 +91,13 @@ class Frontalizer(TracedEndpoints):
     endpoints (tpgan_tf/serving/export.py) and what the numpy API (`frontalize`, `frontalize_float`,
     `frontalize_photos`) runs. Nothing here is random: z = 0.
     """
+
+    SIGNATURE_INPUTS = {
+        "serving_default": {"image": ("uint8", (128, 128, 3)), "landmarks": ("float32", (5, 2))},
+        "frontal_float": {"image": ("uint8", (128, 128, 3)), "landmarks": ("float32", (5, 2))},
+        "frontalize_image": {"image_bytes": ("string", ()), "landmarks": ("float32", (5, 2))},
+    }
+    SIGNATURE_OUTPUTS = {"serving_default": ["frontal"], "frontal_float": ["frontal_float"]}
 
     def __init__(self, generator: Generator, output_range: str = "minmax",
                  nose_offset: int = POSE_INDEPENDENT_NOSE_OFFSET):
@@ -100,6 +107,28 @@ class Frontalizer(TracedEndpoints):
         self.output_range = output_range
         self.nose_offset = int(nose_offset)
         self._generate_fn = None
+
+    @classmethod
+    def from_networks(cls, networks, config) -> "Frontalizer":
+        """The Frontalizer of a TP-GAN generator with the config's export.output_range."""
+        return cls(networks["generator"], output_range=config.export.output_range)
+
+    @classmethod
+    def examples(cls, config, batch_size: int, seed: int = 0) -> dict:
+        """Random faces with the template landmarks (spec 1.2) in crop coordinates, and the
+        same faces as PNG photos for frontalize_image."""
+        import cv2
+
+        from tpgan_tf.faces.alignment import template_landmarks
+
+        rng = np.random.default_rng(seed)
+        images = rng.integers(0, 256, (batch_size, 128, 128, 3), dtype=np.uint8)
+        points = np.repeat(template_landmarks()[None].astype(np.float32), batch_size, axis=0)
+        photos = np.array([cv2.imencode(".png", im)[1].tobytes() for im in images],
+                          dtype=object)
+        aligned = {"image": images, "landmarks": points}
+        return {"serving_default": aligned, "frontal_float": aligned,
+                "frontalize_image": {"image_bytes": photos, "landmarks": points}}
 
     # -- signatures (shape and dtype of each input; names are the SavedModel's)
     @staticmethod

@@ -1,4 +1,4 @@
-"""TP-GAN's layers (tpgan_tf/models/tpgan/layers.py): TF1 conventions of spec 2.1 (SAME
+"""TP-GAN's layers (tpgan_tf/models/tpgan/blocks.py): TF1 conventions of spec 2.1 (SAME
 padding, initialisers, MFM) and the conv / residual blocks."""
 import numpy as np
 import pytest
@@ -17,7 +17,7 @@ def test_same_padding_of_even_kernel_pads_bottom_right():
 
 
 def test_lrelu_and_mfm_by_hand():
-    from tpgan_tf.models.tpgan.layers import lrelu, mfm
+    from tpgan_tf.models.tpgan.blocks import lrelu, mfm
 
     x = tf.constant([[-2.0, -0.5, 0.0, 3.0]])
     np.testing.assert_allclose(lrelu(x).numpy(), [[-0.4, -0.1, 0.0, 3.0]])  # max(x, 0.2 x)
@@ -31,7 +31,7 @@ def _bn_by_hand(z, eps=1e-5):
 
 
 def test_res_block_equals_the_original_formula():
-    from tpgan_tf.models.tpgan.layers import ResBlock
+    from tpgan_tf.models.tpgan.blocks import ResBlock
 
     x = np.random.default_rng(0).normal(size=(3, 6, 6, 4)).astype(np.float32)
     block = ResBlock(3, name="res")
@@ -51,7 +51,7 @@ def test_res_block_equals_the_original_formula():
 
 
 def test_conv_block_shapes_initialisers_and_config():
-    from tpgan_tf.models.tpgan.layers import ConvBlock
+    from tpgan_tf.models.tpgan.blocks import ConvBlock
 
     down = ConvBlock(8, 3, 2, name="down")
     assert down(tf.zeros([2, 16, 16, 3])).shape == (2, 8, 8, 8)
