@@ -249,9 +249,17 @@ class Task(abc.ABC):
         """Runs the model's evaluation protocol on a task built for inference (restored);
         options are the values of command_flags("evaluate") and the common evaluation flags.
         Common options every evaluate accepts (and may ignore): split, batch_size,
-        max_examples, z_seed, sheet_rows, show_progress, run_info (dict for the page).
+        max_examples, z_seed, sheet_rows, show_progress, run_info (dict for the page; with
+        "random_weights": True the model's rows say so: evaluation/report.weights_label).
         Returns (results dict, path of the results page)."""
         raise NotImplementedError(f"{type(self).__name__} has no evaluation")
+
+    @classmethod
+    def evaluation_needs_weights(cls, options: Mapping[str, Any]) -> bool:
+        """Whether an evaluation with these options (command_flags("evaluate") values) scores
+        the model's learned networks, so that `experiments.evaluate` needs a trained run
+        (default True; e.g. FSRNet's --method=bicubic needs none)."""
+        return True
 
     @classmethod
     def summary_text(cls, results: dict) -> str:

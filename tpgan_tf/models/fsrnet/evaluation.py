@@ -186,6 +186,8 @@ def evaluate(task, data_dir: str | None, output_dir: str, *, hr_dir: str | None 
     else:
         run["network"] = "none (bicubic alone)"
     results = {"kind": "super_resolution", "model": "fsrnet", "method": method,
+               "random_weights": resolver is not None and bool((run_info or {}).get(
+                   "random_weights")),
                "test_sets": {name: scores.summary()}, "skipped": skipped,
                "seconds": round(time.perf_counter() - start, 2), "run": run}
     page = report.write_report(output_dir, results, scores, name)

@@ -40,6 +40,15 @@ PROTOCOL_NOTE = ("Y-PSNR: MATLAB BT.601 luma of RGB clipped to [0, 1], truncated
                  "network input itself (16x16 bicubic-upsampled to 128x128).")
 
 
+def method_label(method: str, results: dict, suffix: str = "") -> str:
+    """The row label of `method`; the network's says "random weights" when the evaluated
+    weights were randomly initialised (experiments/evaluate.py --allow_random_weights)."""
+    label = METHOD_LABELS[method] + suffix
+    if method == "bicubic":
+        return label
+    return report.weights_label(label, {"random_weights": results.get("random_weights")})
+
+
 def _set_column(name: str) -> str:
     low = name.lower()
     for paper_set in PAPER_SETS:
@@ -65,7 +74,7 @@ def paper_layout_table(results: dict) -> tuple[list[str], list[list[str]]]:
     for method in ("bicubic", "fsrnet"):
         if method in ours:
             suffix = " (computed here)" if method == "bicubic" else " (ours)"
-            rows.append([METHOD_LABELS[method] + suffix] + _cells(ours[method], sets))
+            rows.append([method_label(method, results, suffix)] + _cells(ours[method], sets))
     return header, rows
 
 
@@ -77,10 +86,11 @@ def _cells(values: dict, sets) -> list[str]:
     return out
 
 
-def set_table(name: str, summary: dict) -> tuple[list[str], list[list[str]]]:
-    """(header, rows) of one test set: method, PSNR, SSIM (+ the prior head's NME)."""
+def set_table(name: str, summary: dict, results: dict | None = None
+              ) -> tuple[list[str], list[list[str]]]:
+    """(header, rows) of one test set: method, PSNR, SSIM (the labels of method_label)."""
     header = ["method", "Y-PSNR (dB)", "SSIM (Y)"]
-    rows = [[METHOD_LABELS[m], report.fmt(v["psnr"], 2), report.fmt(v["ssim"], 4)]
+    rows = [[method_label(m, results or {}), report.fmt(v["psnr"], 2), report.fmt(v["ssim"], 4)]
             for m, v in summary["methods"].items()]
     rows.sort(key=lambda r: r[0] != "Bicubic")
     return header, rows
@@ -90,7 +100,7 @@ def summary_tables(results: dict) -> list[dict]:
     """The tables of the combined demo page (experiments/demo/page.py)."""
     tables = []
     for name, summary in results["test_sets"].items():
-        header, rows = set_table(name, summary)
+        header, rows = set_table(name, summary, results)
         note = f"{summary['examples']} test faces. " + PROTOCOL_NOTE
         if "nme" in summary:
             note += (f" Landmarks read off the prior head's heatmaps: NME "
@@ -183,7 +193,7 @@ def summary_text(results: dict) -> str:
     lines = []
     for name, summary in results["test_sets"].items():
         for method, v in summary["methods"].items():
-            lines.append(f"{name}: {METHOD_LABELS[method]:<8} Y-PSNR {v['psnr']:.2f} dB  "
+            lines.append(f"{name}: {method_label(method, results):<8} Y-PSNR {v['psnr']:.2f} dB  "
                          f"SSIM {v['ssim']:.4f}  ({summary['examples']} faces)")
         if "nme" in summary:
             lines.append(f"{name}: prior-head landmark NME {100 * summary['nme']:.2f} %")

@@ -285,6 +285,11 @@ class FsrnetTask(Task):
             return evaluate_flags()
         return super().command_flags(purpose)
 
+    @classmethod
+    def evaluation_needs_weights(cls, options):
+        """--method=bicubic scores the bicubic input alone: no network."""
+        return options.get("method", "fsrnet") != "bicubic"
+
     def super_resolver(self):
         from tpgan_tf.models.fsrnet.serving import SuperResolver
         return SuperResolver(self.generator, self.config)
