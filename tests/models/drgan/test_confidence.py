@@ -39,6 +39,10 @@ def test_weighted_mean_by_hand_with_the_code_epsilon():
     fused = fuse_features(tf.constant(F), tf.constant(omega), epsilon=1e-6).numpy()
     ref = (omega[..., None] * F).sum(1) / (omega.sum(1, keepdims=True) + 1e-6)
     np.testing.assert_allclose(fused, ref, rtol=1e-5, atol=1e-6)
+    # The epsilon is in the denominator (a large one, so that it shows at float32).
+    fused = fuse_features(tf.constant(F), tf.constant(omega), epsilon=0.5).numpy()
+    ref = (omega[..., None] * F).sum(1) / (omega.sum(1, keepdims=True) + 0.5)
+    np.testing.assert_allclose(fused, ref, rtol=1e-5, atol=1e-6)
 
 
 def test_fusion_keeps_the_feature_dtype_and_checks_shapes():
