@@ -58,6 +58,23 @@ def _parse(cfg, with_metadata: bool):
     return parse
 
 
+def check_landmark_count(file_pattern: str, cfg) -> None:
+    """ValueError, before any training, when the records of `file_pattern` hold another number
+    of landmarks than the config's prior head predicts (priors.num_landmarks); the message says
+    which overrides fit the records."""
+    from tpgan_tf.models.fsrnet.eval_data import records_landmarks
+
+    count, scheme = records_landmarks(file_pattern)
+    pc = cfg.priors
+    if count != pc.num_landmarks:
+        raise ValueError(
+            f"{file_pattern}: the records hold {count} landmarks per face ({scheme}), but config "
+            f"{cfg.name!r} predicts priors.num_landmarks={pc.num_landmarks} "
+            f"({pc.landmark_scheme}); train with --override=priors.num_landmarks={count} "
+            f"--override=priors.landmark_scheme={scheme}, or build records with "
+            f"{pc.num_landmarks} points")
+
+
 def make_dataset(file_pattern: str, cfg, batch_size: int, *, shuffle: bool = True,
                  repeat: bool = True, deterministic: bool = False, seed: int | None = None,
                  shuffle_buffer: int = 1024, cache: bool = True,

@@ -144,10 +144,12 @@ class FsrnetTask(Task):
 
     # ------------------------------------------------------------------ data
     def train_dataset(self, data_dir, input_context):
-        from tpgan_tf.models.fsrnet.inputs import make_dataset
+        from tpgan_tf.models.fsrnet.inputs import check_landmark_count, make_dataset
 
         tc, rt = self.config.train, self.config.runtime
-        return make_dataset(split_pattern(data_dir, "train"), self.config,
+        pattern = split_pattern(data_dir, "train")
+        check_landmark_count(pattern, self.config)  # one clear error, not a failed assertion
+        return make_dataset(pattern, self.config,
                             input_context.get_per_replica_batch_size(tc.batch_size),
                             deterministic=rt.deterministic,
                             seed=tc.seed if rt.deterministic else None,
