@@ -189,6 +189,10 @@ class FsrnetTrainConfig(TrainLoopConfig):
     # / right points swapped) and label map (left / right parts swapped). Off: no source
     # flips, and what the official x8 Helen copies were is [UNV] (spec 7, 8.1).
     flip: bool = False
+    # A trained FSRNet run (or a checkpoint prefix in one) whose generator weights start this
+    # run, e.g. FSRGAN from FSRNet (init_from.py); empty: random initialisation (spec 6.2:
+    # whether the paper fine-tunes is [UNV]; [CS] trains FSRGAN from scratch).
+    init_from: str = ""
 
     def validate(self) -> None:
         super().validate()
