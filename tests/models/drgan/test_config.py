@@ -23,6 +23,7 @@ def test_paper_is_the_cvpr_multipie_configuration():
     assert (t.learning_rate, t.beta1, t.batch_size) == (2e-4, 0.5, 64)
     assert (loss.identity_weight, loss.pose_weight, loss.adversarial_weight) == (1, 1, 1)
     assert (d.image_size, d.load_size, d.max_yaw, d.num_views, d.flip) == (96, 110, 60, 9, True)
+    assert d.same_batch_for_d_and_g is False  # a fresh augmentation per step (spec 4.3)
     assert t.pretrain_d is False and m.pose_dim == 9
 
 

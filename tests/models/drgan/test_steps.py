@@ -1,12 +1,13 @@
 """The per-replica pieces of DR-GAN's steps (tpgan_tf/models/drgan/steps.py): how D sees the
 real and the synthetic batch (model.separate_bn_real_fake, drgan spec 2.4), in training-mode
-BN where separate and joint statistics give different values."""
+BN where separate and joint statistics give different values; which labels and targets the
+D and G steps' loss terms score (spec 3.1)."""
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from tpgan_tf.core.config import apply_overrides, get_config
-from tpgan_tf.models.drgan import networks, steps
+from tpgan_tf.models.drgan import inputs, networks, steps
 
 
 def _images(batch, seed):
@@ -31,3 +32,47 @@ def test_discriminate_separate_or_joint_bn_statistics(separate):
     expected_fake = disc(fake, training=True)["real_fake"].numpy() if separate else joint[3:]
     np.testing.assert_allclose(fake_out["real_fake"].numpy(), expected_fake, rtol=1e-4,
                                atol=1e-5)
+
+
+def _np_ce(logits, labels):
+    z = np.asarray(logits, np.float64)
+    z = z - z.max(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return float(-logp[np.arange(len(labels)), np.asarray(labels)].mean())
+
+
+def test_d_and_g_steps_score_the_labels_and_targets_they_are_given():
+    """The steps' loss terms (cvpr, spec 3.1) by hand from D's outputs: D on the real images
+    against their identity and pose, on the syntheses against the fake class; G's syntheses
+    against the INPUT's identity and the TARGET pose. D's FC gets order-1 weights and a bias
+    rising by 3 per class within each head, so that each cross-entropy depends on its labels
+    by ~3 per class of difference."""
+    cfg = get_config("tiny", task="drgan")
+    nets = networks.build_networks(cfg, batch_size=2)
+    enc, dec, disc = nets["encoder"], nets["decoder"], nets["discriminator"]
+    rng = np.random.default_rng(5)
+    disc.fc.kernel.assign(rng.normal(0, 1, disc.fc.kernel.shape).astype(np.float32))
+    nd, npose = cfg.model.num_identities, cfg.model.num_poses
+    disc.fc.bias.assign(np.concatenate([3.0 * np.arange(nd + 1), 3.0 * np.arange(npose)]))
+    rows = {k: tf.constant(v) for k, v in inputs.random_examples(4, cfg, seed=1).items()}
+    batch = inputs.augment_batch(rows, tf.constant(rng.integers(0, 2**31, (4, 2))), cfg.data)
+    targets = tf.constant((batch["pose"].numpy() + 4) % npose)[:, None]  # never the input's
+    z = tf.constant(rng.uniform(-1, 1, (4, 1, cfg.model.z_dim)), tf.float32)
+    _, d_values = steps.d_compute(nets, batch, targets, z, cfg, disc.trainable_variables, 1.0)
+    _, g_values, _ = steps.g_compute(nets, batch, targets, z, cfg, enc.trainable_variables,
+                                     1.0)
+    # By hand: the same syntheses (no dropout in tiny; training-mode BN is deterministic).
+    fakes = steps.synthesise(enc, dec, batch, targets, z, cfg, True)["fakes"]
+    real_out, fake_out = steps.discriminate(disc, batch["image"], fakes, cfg)
+    identity, pose = batch["identity"].numpy(), batch["pose"].numpy()
+    expected_d = {"identity": _np_ce(real_out["identity"], identity),
+                  "pose": _np_ce(real_out["pose"], pose),
+                  "fake_class": _np_ce(fake_out["identity"], np.full(4, nd))}
+    expected_g = {"identity": _np_ce(fake_out["identity"], identity),
+                  "pose": _np_ce(fake_out["pose"], targets.numpy()[:, 0])}
+    for name, value in expected_d.items():
+        assert float(d_values[name]) == pytest.approx(value, rel=1e-4), name
+    for name, value in expected_g.items():
+        assert float(g_values[name]) == pytest.approx(value, rel=1e-4), name
+    # The labels matter: the input's pose instead of the target would score differently.
+    assert abs(_np_ce(fake_out["pose"], pose) - expected_g["pose"]) > 1.0

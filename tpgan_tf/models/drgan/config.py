@@ -243,7 +243,8 @@ class TrainConfig(TrainLoopConfig):
 @dataclasses.dataclass
 class DataConfig:
     """Input pipeline rules (spec 4.3, 7): aligned crop -> load_size -> random image_size crop
-    (centre crop at test) -> [-1, 1]; a flip mirrors the pose label too."""
+    (centre crop at test) -> [-1, 1]; a flip mirrors the pose label too. The augmentation is
+    drawn per training step (inputs.py)."""
 
     # Network input 96 (paper [unverified; all ports], code); any multiple of 16 (of 32 for
     # the official decoder).
@@ -256,6 +257,11 @@ class DataConfig:
     # Random in-plane rotation U(-r, r) degrees before the crop: 0 (paper [unverified]);
     # official 10 (bicubic).
     max_rotation: float = 0.0
+    # The released code re-draws crop, flip and rotation on every session.run, so the D step
+    # and the G steps of one iteration see different augmentations of the same images (spec
+    # 4.3): false (default) = a fresh draw for every D, G and pre-training step; true = one
+    # draw per iteration shared by all its steps (this port's behaviour before issue 15).
+    same_batch_for_d_and_g: bool = False
 
     @property
     def num_views(self) -> int:
