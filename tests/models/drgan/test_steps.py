@@ -1,7 +1,7 @@
 """The per-replica pieces of DR-GAN's steps (tpgan_tf/models/drgan/steps.py): how D sees the
 real and the synthetic batch (model.separate_bn_real_fake, drgan spec 2.4), in training-mode
 BN where separate and joint statistics give different values; which labels and targets the
-D and G steps' loss terms score (spec 3.1)."""
+D and G steps' loss terms score (spec 3.1); the multi preset's omega dropout (spec 2.5)."""
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -76,3 +76,38 @@ def test_d_and_g_steps_score_the_labels_and_targets_they_are_given():
         assert float(g_values[name]) == pytest.approx(value, rel=1e-4), name
     # The labels matter: the input's pose instead of the target would score differently.
     assert abs(_np_ce(fake_out["pose"], pose) - expected_g["pose"]) > 1.0
+
+
+class _Echo:
+    """Stand-in encoder / decoder: the encoder gives image i of the flattened batch the
+    feature vector (i, i, i, i) and omega 1; the decoder records what it receives."""
+
+    def __call__(self, x, training=None):
+        if isinstance(x, dict):
+            self.seen = x
+            return tf.zeros([x["features"].shape[0], 32, 32, 3])
+        n = x.shape[0]
+        return {"features": tf.tile(tf.range(n, dtype=tf.float32)[:, None], [1, 4]),
+                "omega": tf.ones([n, 1])}
+
+
+def test_multi_preset_drops_omegas_in_training_syntheses_only():
+    """The multi preset's omega dropout (spec 2.5, rate 0.2 [unverified]) changes the fused
+    feature of a training synthesis and leaves inference alone. Draws below 0.2 drop that
+    image's omega (at least one image per row stays)."""
+    cfg = get_config("multi", task="drgan")
+    assert cfg.model.omega_dropout == 0.2 and cfg.model.multi_images == 4
+    batch = {"image": tf.zeros([2, 4, 32, 32, 3]), "identity": tf.constant([0, 1]),
+             "pose": tf.zeros([2, 4], tf.int32), "yaw": tf.zeros([2, 4], tf.int32)}
+    draw = tf.constant([[0.1, 0.05, 0.5, 0.9],    # row 0 (images 0-3): drops 0 and 1
+                        [0.3, 0.6, 0.15, 0.19]])  # row 1 (images 4-7): drops 6 and 7
+    targets = tf.zeros([2, 5], tf.int32)
+    z = tf.zeros([2, 5, cfg.model.z_dim])
+    fused = {}
+    for training in (True, False):
+        enc, dec = _Echo(), _Echo()
+        steps.synthesise(enc, dec, batch, targets, z, cfg, training, omega_draw=draw)
+        fused[training] = dec.seen["features"].numpy()[-2:, 0]  # the fused rows come last
+    np.testing.assert_allclose(fused[True], [(2 + 3) / 2, (4 + 5) / 2], rtol=1e-5)
+    np.testing.assert_allclose(fused[False], [(0 + 1 + 2 + 3) / 4, (4 + 5 + 6 + 7) / 4],
+                               rtol=1e-5)
