@@ -65,11 +65,15 @@ def test_128_input_gives_8x8_before_the_pool():
 
 
 def test_channel_confidence_is_a_321st_channel():
+    """Paper (spec 2.5): Conv53 has N^f + 1 channels; f = the first N^f pooled, omega =
+    sigmoid(the last pooled). Training-mode BN: pooled channels of order 1 that differ, so a
+    wrong channel shows."""
     enc = Encoder(width=1.0 / 16, confidence="channel", name="encoder_channel")
-    out = enc.layer_outputs(_images(3, 32), training=False)
-    assert tuple(out["conv53"].shape) == (3, 2, 2, 21)
-    assert tuple(out["features"].shape) == (3, 20)
+    out = enc.layer_outputs(_images(6, 32), training=True)
+    assert tuple(out["conv53"].shape) == (6, 2, 2, 21)
+    assert tuple(out["features"].shape) == (6, 20)
     pooled = out["conv53"].numpy().mean(axis=(1, 2))
+    assert np.abs(pooled[:, 20] - pooled[:, 0]).max() > 0.1
     np.testing.assert_allclose(out["features"].numpy(), pooled[:, :20], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(out["omega"].numpy(), 1 / (1 + np.exp(-pooled[:, 20:])),
                                rtol=1e-5, atol=1e-6)
