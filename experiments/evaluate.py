@@ -10,8 +10,11 @@ the generic flags below set the common ones). Writes into --output_dir (default
 <model_dir>/eval) results.json, results.md, index.html (the results page, printed at the end)
 and the model's plots and picture sheets.
 
-A learned model is scored from a trained run (--model_dir); --model with --config (random
-weights) needs --allow_random_weights, and its rows then say "random weights" in the table.
+A learned model is evaluated from its trained run (--model_dir); without one the script stops
+with an `error:` line, for every model, before anything is built, unless the evaluation uses
+no network (FSRNet's eval.method=bicubic) or --allow_random_weights is given: then --model
+and --config give randomly initialised weights (pipeline checks, tests) and the model's rows
+in the results say "random weights".
 """
 from __future__ import annotations
 
@@ -38,22 +41,36 @@ def define_flags() -> None:
                          "(eval.max_examples).")
 
 
+def check_weights(cfg, model_dir: str | None, allow_random_weights: bool) -> None:
+    """The rule for every model: an evaluation that scores a learned network needs its trained
+    run (model_dir) or an explicit allow_random_weights. ValueError otherwise."""
+    from tpgan_tf.core.registry import get_model
+
+    if model_dir or allow_random_weights:
+        return
+    if get_model(cfg.task).task.evaluator.needs_trained_weights(cfg):
+        raise ValueError(f"--model={cfg.task} without --model_dir would score randomly "
+                         "initialised weights: give the trained run (--model_dir=RUN), or "
+                         "--allow_random_weights for a pipeline check (its results say "
+                         "\"random weights\")")
+
+
 def evaluate_run(data_dir, output_dir=None, *, model_dir=None, preset=None, model=None,
                  overrides=(), allow_random_weights=False, show_progress=True):
     """Loads the run and evaluates it; returns (evaluator, results dict, results page)."""
-    from tpgan_tf.core.runner import load_trained
+    from tpgan_tf.core.runner import load_trained, resolve_config
 
     output_dir = output_dir or (os.path.join(model_dir, "eval") if model_dir else None)
     if not output_dir:
         raise ValueError("--output_dir is required when there is no --model_dir")
+    check_weights(resolve_config(model_dir, preset, overrides, model), model_dir,
+                  allow_random_weights)  # before anything is built
     task, cfg, ckpt = load_trained(model_dir, preset, overrides, model)
+    run_info = {"model_dir": model_dir or "(none: randomly initialised)",
+                "checkpoint": ckpt or "(none)"}
+    if not model_dir:
+        run_info["random_weights"] = True
     evaluator = task.evaluator(task)
-    if not model_dir and evaluator.needs_trained_weights() and not allow_random_weights:
-        raise ValueError(f"no --model_dir: this would score a randomly initialised "
-                         f"{cfg.task} network. Give --model_dir of a trained run (or, for a "
-                         f"sanity check only, --allow_random_weights)")
-    run_info = {"model_dir": model_dir or "(none: random weights)",
-                "checkpoint": ckpt or "(none)", "random_weights": not model_dir}
     results, page = evaluator.evaluate(data_dir, output_dir, run_info=run_info,
                                        show_progress=show_progress)
     return evaluator, results, page

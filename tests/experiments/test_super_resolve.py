@@ -1,6 +1,9 @@
-"""experiments/super_resolve.py: 16 x 16 faces go to the model as they are, larger ones are
-reduced by the spec 1 degradation first (non-square ones centre-cropped), smaller or unreadable
-ones are skipped with a reason; the outputs and sheets; one `error:` line for user errors."""
+"""experiments/super_resolve.py: each image takes one of three paths (--input_kind): 16 x 16 LR
+faces go to `super_resolve`, 128 x 128 files that are already bicubic upsamplings go to
+`super_resolve_upsampled` unchanged (never reduced and blurred again), other crops are HR faces
+reduced by the spec 1 degradation first; `auto` decides by the upsampling PSNR
+(tpgan_tf/models/fsrnet/input_kinds.py); the outputs, sheets and the summary of the paths;
+one `error:` line for user errors."""
 from __future__ import annotations
 
 import os
@@ -13,7 +16,8 @@ import pytest
 
 from experiments import super_resolve as S
 from tests.conftest import REPO
-from tpgan_tf.models.fsrnet.degradation import bicubic_downsample
+from tpgan_tf.models.fsrnet import degradation
+from tpgan_tf.models.fsrnet.input_kinds import UPSAMPLED_PSNR_DB, auto_kind, upsampling_psnr
 
 
 @pytest.fixture(scope="module")
@@ -22,53 +26,121 @@ def model():
 
     from tpgan_tf.core.runner import load_trained
 
+    # The input skip (zero-initialised image heads: y_hat = x at init) makes the output the
+    # network input itself, so the path an image took shows in its output.
     keras.utils.set_random_seed(3)
-    task, _, _ = load_trained(preset="tiny", task="fsrnet",
-                              overrides=("model.hourglass_depth=1", "model.num_stacks=1"))
+    task, _, _ = load_trained(preset="tiny", task="fsrnet", overrides=(
+        "model.hourglass_depth=1", "model.num_stacks=1", "model.input_residual=true"))
     resolver = task.super_resolver()
-    return S.Model.from_function(resolver.traced("super_resolve")), resolver
+    return S.Model.from_resolver(resolver), resolver
 
 
-def test_prepare_keeps_16_reduces_larger_and_refuses_smaller():
-    rng = np.random.default_rng(0)
-    small = rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)
-    lr, note, source = S.prepare(small, "downscale")
-    assert lr is small and note == "" and source is None
-    big = rng.integers(0, 256, (128, 128, 3), dtype=np.uint8)
-    lr, note, source = S.prepare(big, "downscale")
-    expected = np.clip(np.round(bicubic_downsample(big[None] / np.float32(255)).numpy()[0]
-                                * 255), 0, 255).astype(np.uint8)
-    np.testing.assert_array_equal(lr, expected)
-    assert note == "reduced 128x128 -> 16x16" and source is big
-    lr, note, source = S.prepare(rng.integers(0, 256, (40, 64, 3), dtype=np.uint8), "downscale")
-    assert lr.shape == (16, 16, 3) and source.shape == (40, 40, 3)
-    assert note.startswith("centre-cropped to 40x40, reduced 40x40")
-    assert S.prepare(big, "skip")[1] == "128x128 is larger than 16x16 (--larger=skip)"
-    assert S.prepare(small[:8], "downscale")[1] == "16x8 is smaller than 16x16"
+def _uint8(x) -> np.ndarray:
+    return np.clip(np.round(np.asarray(x) * 255), 0, 255).astype(np.uint8)
 
 
-def test_folder_run_writes_sr_and_sheets_and_lists_skipped(model, tmp_path):
+def _jpeg(image: np.ndarray) -> np.ndarray:
+    data = cv2.imencode(".jpg", image[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 75])[1]
+    return cv2.imdecode(data, cv2.IMREAD_COLOR)[:, :, ::-1]
+
+
+@pytest.fixture(scope="module")
+def faces():
+    """Two synthetic HR faces (128 x 128), their 16 x 16 LR faces and the LR faces
+    bicubic-upsampled back to 128 (rounded to bytes, as the release's LR files)."""
+    from data_prep.synthetic.faces import face_record
+
+    hr = np.stack([face_record(0, 0, 0).image, face_record(0, 1, 0).image])
+    lr = _uint8(np.clip(degradation.bicubic_downsample(hr / np.float32(255)).numpy(), 0, 1))
+    up = _uint8(np.clip(degradation.degrade(hr / np.float32(255)).numpy(), 0, 1))
+    return hr, lr, up
+
+
+def test_upsampling_psnr_by_hand():
+    """A constant image is a bicubic upsampling (rows of U sum to 1): capped at 99 dB. A 0/255
+    checkerboard has nothing in the range of the upsampling: its projection is the mean 127.5,
+    so the PSNR is 20 log10(255 / 127.5) = 6.02 dB."""
+    assert upsampling_psnr(np.full((128, 128, 3), 77, np.uint8), 16) == 99.0
+    board = (np.indices((128, 128)).sum(0) % 2 * 255).astype(np.uint8)
+    assert upsampling_psnr(np.repeat(board[..., None], 3, -1), 16) == pytest.approx(
+        20 * np.log10(2), abs=1e-3)
+
+
+def test_auto_tells_upsampled_files_from_hr_faces(faces):
+    hr, lr, up = faces
+    for i in range(2):
+        kind, psnr = auto_kind(hr[i], 16, 128)
+        assert kind == "hr" and psnr < UPSAMPLED_PSNR_DB - 3, psnr  # 27.1, 34.8 dB
+        kind, psnr = auto_kind(up[i], 16, 128)
+        assert kind == "upsampled" and psnr > UPSAMPLED_PSNR_DB + 5, psnr
+        kind, psnr = auto_kind(_jpeg(up[i]), 16, 128)  # the release's files are JPEG q75
+        assert kind == "upsampled" and psnr > UPSAMPLED_PSNR_DB, psnr
+        assert auto_kind(lr[i], 16, 128) == ("lr", None)
+    assert auto_kind(hr[0][:96, :96], 16, 128) == ("hr", None)  # another size: an HR crop
+
+
+def test_prepare_takes_each_path_and_never_reduces_an_upsampled_file(faces):
+    hr, lr, up = (x[0] for x in faces)
+    p = S.prepare(lr)
+    assert (p.path, p.note, p.source) == ("lr", "LR face", None) and p.image is lr
+    p = S.prepare(up)
+    assert p.path == "upsampled" and p.image is up and p.source is None
+    assert p.note.startswith("already bicubic-upsampled (upsampling PSNR")
+    p = S.prepare(hr)
+    expected = _uint8(degradation.bicubic_downsample(hr[None] / np.float32(255)).numpy()[0])
+    assert p.path == "hr" and p.source is hr
+    np.testing.assert_array_equal(p.image, expected)
+    assert "pass --input_kind=upsampled if it is one" in p.note
+    assert p.note.endswith("reduced 128x128 -> 16x16")
+    # forced: an HR face fed as upsampled, an upsampled file reduced as an HR face
+    assert S.prepare(hr, "upsampled").path == "upsampled"
+    forced = S.prepare(up, "hr")
+    assert forced.path == "hr" and forced.image.shape == (16, 16, 3)
+    assert S.prepare(up, "lr").note == "128x128; --input_kind=lr needs 16x16"
+    assert S.prepare(lr, "upsampled").note == "16x16; --input_kind=upsampled needs 128x128"
+    # non-square crops are centre-cropped HR faces; smaller ones are refused
+    p = S.prepare(np.zeros((40, 64, 3), np.uint8))
+    assert p.path == "hr" and p.image.shape == (16, 16, 3) and p.source.shape == (40, 40, 3)
+    assert p.note == "HR face, centre-cropped to 40x40, reduced 40x40 -> 16x16"
+    assert S.prepare(lr[:8]).note == "16x8 is smaller than 16x16"
+
+
+def test_folder_run_writes_sr_and_sheets_and_says_which_path_each_took(model, faces, tmp_path):
     fn, resolver = model
+    hr, lr, up = faces
     src = tmp_path / "in"
     (src / "sub").mkdir(parents=True)
-    rng = np.random.default_rng(1)
-    face = rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)
-    cv2.imwrite(str(src / "sub" / "face.png"), face[:, :, ::-1])
-    cv2.imwrite(str(src / "big.png"), rng.integers(0, 256, (96, 96, 3), dtype=np.uint8))
+    cv2.imwrite(str(src / "sub" / "face.png"), lr[0][:, :, ::-1])
+    cv2.imwrite(str(src / "up.png"), up[1][:, :, ::-1])
+    cv2.imwrite(str(src / "big.png"), hr[0][:, :, ::-1])
     cv2.imwrite(str(src / "tiny.png"), np.zeros((8, 8, 3), np.uint8))
     (src / "broken.jpg").write_bytes(b"not an image")
     lines = []
     result = S.super_resolve_folder(str(src), str(tmp_path / "out"), fn, log=lines.append)
-    assert result["done"] == ["big.png", "sub/face.png"]
+    assert result["done"] == ["big.png", "up.png", "sub/face.png"]
+    assert result["paths"] == {"big.png": "hr", "sub/face.png": "lr", "up.png": "upsampled"}
     assert result["skipped"] == {"broken.jpg": "not a readable image",
                                  "tiny.png": "8x8 is smaller than 16x16"}
-    sr = cv2.imread(str(tmp_path / "out" / "sub" / "face_sr.png"))[:, :, ::-1]
-    np.testing.assert_array_equal(sr, resolver.super_resolve_numpy(face)["sr"][0])
-    sheet = cv2.imread(str(tmp_path / "out" / "big_sheet.png"))
-    assert sheet.shape == (128, 4 * 128, 3)  # input | LR | bicubic | SR
-    assert cv2.imread(str(tmp_path / "out" / "sub" / "face_sheet.png")).shape == (128, 384, 3)
+    read = lambda rel: cv2.imread(str(tmp_path / "out" / rel))[:, :, ::-1]  # noqa: E731
+    np.testing.assert_array_equal(read("sub/face_sr.png"),
+                                  resolver.super_resolve_numpy(lr[0])["sr"][0])
+    # the upsampled file is the network input itself (y_hat = x), not reduced to 16 x 16 again
+    np.testing.assert_array_equal(read("up_sr.png"),
+                                  resolver.super_resolve_upsampled_numpy(up[1])["sr"][0])
+    np.testing.assert_array_equal(read("up_sr.png"), up[1])
+    reduced = resolver.super_resolve_numpy(S.reduce_hr(up[1])[0])["sr"][0]
+    assert np.abs(reduced.astype(int) - up[1]).mean() > 0.25  # blurred a second time
+    np.testing.assert_array_equal(read("big_sr.png"), resolver.super_resolve_numpy(
+        S.prepare(hr[0]).image)["sr"][0])
+    assert read("big_sheet.png").shape == (128, 4 * 128, 3)  # input | LR | bicubic | SR
+    assert read("sub/face_sheet.png").shape == (128, 3 * 128, 3)  # LR | bicubic | SR
+    np.testing.assert_array_equal(read("up_sheet.png"),  # the file itself | SR
+                                  np.concatenate([up[1], read("up_sr.png")], 1))
     assert os.path.exists(tmp_path / "out" / "sheet.png")
-    assert lines[-1].startswith("super-resolved 2 of 4 images; skipped 2")
+    assert any(line.startswith("up.png [upsampled: already bicubic-upsampled") for line in lines)
+    assert lines[-1].startswith(
+        "super-resolved 3 of 5 images (1 LR 16x16, 1 already upsampled 128x128 fed as they are, "
+        "1 HR reduced to 16x16 first); skipped 2")
 
 
 def test_user_errors_are_one_line(tmp_path):

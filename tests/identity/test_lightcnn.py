@@ -91,3 +91,36 @@ def test_layer_names_and_torch_prefixes():
     model = lightcnn.build_lightcnn(TINY)
     assert model.lightcnn_width == TINY
     assert [w.path for w in model.get_layer("conv1").weights] == ["conv1/kernel", "conv1/bias"]
+
+
+def residual_pair_error(model, stage: int = 2, pair: int = 0) -> float:
+    """Relative error of a residual pair's output (the `..._add` layer) against spec 4.4's
+    x + MFM(conv(MFM(conv(x)))), nothing after the add, for a batch of random images."""
+    from tests import structural as S
+
+    first, second = (f"conv{stage}_{2 * pair + i}" for i in (1, 2))
+    x_layer = model.get_layer(f"conv{stage}_{2 * pair}_add" if pair else f"pool{stage - 1}")
+    probe = keras.Model(model.inputs[0], [x_layer.output, model.get_layer(f"{second}_add").output])
+    images = np.random.default_rng(0).uniform(size=(2, 128, 128, 1)).astype(np.float32)
+    x, out = (np.asarray(v) for v in probe(images))
+
+    def conv_mfm(z, name):
+        layer = model.get_layer(name)
+        y = S.conv2d(z, layer.kernel, layer.bias)
+        half = y.shape[-1] // 2
+        return np.maximum(y[..., :half], y[..., half:])
+
+    return S.relative_error(out, x + conv_mfm(conv_mfm(x, first), second))
+
+
+def test_residual_pairs_add_their_input_with_nothing_after():
+    model = lightcnn.build_lightcnn(TINY)
+    rng = np.random.default_rng(1)
+    # He-scaled kernels (as trained weights are, not N(0, 0.02)): the branch is of the order
+    # of its input, so a missing add or MFM is an O(1) error.
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            k = layer.kernel.shape
+            layer.kernel.assign(rng.normal(0, np.sqrt(2 / np.prod(k[:3])), k))
+    assert residual_pair_error(model, 2, 0) < 1e-5
+    assert residual_pair_error(model, 5, 3) < 1e-5

@@ -20,16 +20,18 @@ class Evaluator:
     def __init__(self, task):
         self.task, self.config = task, task.config
 
-    def needs_trained_weights(self) -> bool:
-        """False when this evaluation scores no learned network (e.g. a bicubic baseline),
-        so it may run without a trained run."""
+    @classmethod
+    def needs_trained_weights(cls, config) -> bool:
+        """False when the evaluation a config asks for scores no learned network (e.g.
+        FSRNet's bicubic baseline), so it may run without a trained run."""
         return True
 
     def evaluate(self, data_dir: str | None, output_dir: str, *, run_info: dict | None = None,
                  show_progress: bool = True) -> tuple[dict, str]:
         """Runs the protocol; writes results.json, results.md, index.html (and the model's
         plots and sheets) into output_dir. run_info: lines for the page (model_dir,
-        checkpoint, ...). Returns (results dict, path of the results page)."""
+        checkpoint, ...; with "random_weights": True the model's rows say so, see
+        tpgan_tf/evaluation/report.py mark_weights). Returns (results dict, results page)."""
         raise NotImplementedError(f"{type(self).__name__} has no evaluation")
 
     @staticmethod

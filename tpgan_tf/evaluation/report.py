@@ -48,6 +48,29 @@ def fmt(value, digits: int = 2) -> str:
     return f"{value:.{digits}f}"
 
 
+RANDOM_WEIGHTS = "random weights"
+
+
+def weights_label(label: str, run_info: dict | None) -> str:
+    """A model's row label, marked when its weights are randomly initialised (run_info
+    "random_weights", set by experiments/evaluate.py --allow_random_weights):
+    "TP-GAN (ours)" -> "TP-GAN (ours, random weights)", "FSRNet" -> "FSRNet (random weights)"."""
+    if not (run_info or {}).get("random_weights"):
+        return label
+    if label.endswith(")"):
+        return f"{label[:-1]}, {RANDOM_WEIGHTS})"
+    return f"{label} ({RANDOM_WEIGHTS})"
+
+
+def mark_weights(results: dict, run_info: dict | None) -> None:
+    """Applies weights_label to a results dict's model labels ("method_label" and its entry
+    in "methods"), in place."""
+    method = results.get("method")
+    results["method_label"] = weights_label(results["method_label"], run_info)
+    if method in results.get("methods", {}):
+        results["methods"][method] = weights_label(results["methods"][method], run_info)
+
+
 def pose_label(pose: int) -> str:
     """0 -> "0°", 15 -> "±15°" (no "|": it would split a Markdown table cell)."""
     return f"±{pose}°" if pose else "0°"

@@ -133,3 +133,22 @@ def check_rows(outputs, first_input, rows, atol=1e-4):
         np.testing.assert_allclose(got, ACTIVATION_BY_HAND[activation](pre), rtol=1e-4,
                                    atol=atol, err_msg=key)
         prev = outputs[key]
+
+
+def calibrate_batch_norm(model, *inputs):
+    """Sets the moving mean / variance of every BN layer of `model` to the batch moments of
+    one training-mode call on `inputs` (momentum 0 for that call), so that inference-mode BN
+    is at unit scale on such inputs (at init the moving statistics are 0 / 1, and inference
+    activations ~1e-4 barely depend on the input)."""
+    import keras
+    layers = [layer for layer in model._flatten_layers()
+              if isinstance(layer, keras.layers.BatchNormalization)]
+    momenta = [layer.momentum for layer in layers]
+    for layer in layers:
+        layer.momentum = 0.0
+    try:
+        model(*inputs, training=True)
+    finally:
+        for layer, momentum in zip(layers, momenta):
+            layer.momentum = momentum
+    return len(layers)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests.models.drgan.helpers import calibrate_batch_norm
 from tpgan_tf.models.drgan.confidence import drop_confidences, fuse_features
 
 RNG = np.random.default_rng(5)
@@ -38,6 +39,10 @@ def test_weighted_mean_by_hand_with_the_code_epsilon():
     omega = RNG.uniform(0, 1, (3, 4)).astype(np.float32)
     fused = fuse_features(tf.constant(F), tf.constant(omega), epsilon=1e-6).numpy()
     ref = (omega[..., None] * F).sum(1) / (omega.sum(1, keepdims=True) + 1e-6)
+    np.testing.assert_allclose(fused, ref, rtol=1e-5, atol=1e-6)
+    # The epsilon is in the denominator (a large one, so that it shows at float32).
+    fused = fuse_features(tf.constant(F), tf.constant(omega), epsilon=0.5).numpy()
+    ref = (omega[..., None] * F).sum(1) / (omega.sum(1, keepdims=True) + 0.5)
     np.testing.assert_allclose(fused, ref, rtol=1e-5, atol=1e-6)
 
 
@@ -79,3 +84,29 @@ def test_encode_and_fuse_equals_encoding_each_image():
     np.testing.assert_allclose(fused[1].numpy(), ref, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match=r"\[B, n, H, W, 3\]"):
         encode_and_fuse(enc, images[0])
+
+
+def test_encode_and_fuse_drops_omegas_in_training_only():
+    """Omega dropout (spec 2.5) through a real encoder (the paper's 321st channel): the
+    fusion with the given draws equals the weighted mean of the kept images by hand in
+    training, of all images at inference. BN moving statistics are calibrated to these
+    images, so that inference-mode features are of order 1 and differ between images (at
+    init they are ~1e-3 and nearly the same for every image)."""
+    from tpgan_tf.models.drgan.confidence import encode_and_fuse
+    from tpgan_tf.models.drgan.encoder import Encoder
+
+    enc = Encoder(width=0.0625, confidence="channel", name="encoder_omega_dropout")
+    images = tf.constant(RNG.uniform(-1, 1, (2, 4, 32, 32, 3)), tf.float32)
+    assert calibrate_batch_norm(enc, tf.reshape(images, [8, 32, 32, 3])) == 14
+    draw = tf.constant([[0.1, 0.05, 0.5, 0.9], [0.3, 0.6, 0.15, 0.19]])
+    keep = np.array([[0, 0, 1, 1], [1, 1, 0, 0]], np.float64)  # draws >= 0.2 are kept
+    rel = lambda a, b: np.abs(a - b).max() / np.abs(b).max()  # noqa: E731
+    for training in (True, False):
+        fused, f, w = encode_and_fuse(enc, images, omega_dropout=0.2, training=training,
+                                      draw=draw)
+        f, w = f.numpy().astype(np.float64), w.numpy()[..., 0].astype(np.float64)
+        mean = lambda v: (v[..., None] * f).sum(1) / (v.sum(1, keepdims=True) + 1e-6)  # noqa
+        kept, everything = mean(w * keep), mean(w)
+        expected, other = (kept, everything) if training else (everything, kept)
+        assert rel(fused.numpy(), expected) < 1e-4, training
+        assert rel(other, expected) > 1e-2  # the two rules differ visibly

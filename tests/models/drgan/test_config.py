@@ -23,6 +23,7 @@ def test_paper_is_the_cvpr_multipie_configuration():
     assert (t.learning_rate, t.beta1, t.batch_size) == (2e-4, 0.5, 64)
     assert (loss.identity_weight, loss.pose_weight, loss.adversarial_weight) == (1, 1, 1)
     assert (d.image_size, d.load_size, d.max_yaw, d.num_views, d.flip) == (96, 110, 60, 9, True)
+    assert d.same_batch_for_d_and_g is False  # a fresh augmentation per step (spec 4.3)
     assert t.pretrain_d is False and m.pose_dim == 9
 
 
@@ -33,8 +34,11 @@ def test_tpami_and_multi_change_only_their_rules():
     diff = lambda a, b: {(s, k) for s in a if isinstance(a[s], dict)  # noqa: E731
                          for k in a[s] if a[s][k] != b[s][k]}
     assert diff(paper, tpami) == {("model", "discriminator")}
-    assert diff(paper, multi) == {("model", "multi_images"), ("model", "confidence")}
+    assert diff(paper, multi) == {("model", "multi_images"), ("model", "confidence"),
+                                  ("model", "omega_dropout")}
     assert multi["model"]["multi_images"] == 4 and multi["model"]["confidence"] == "channel"
+    # The paper's "drop-out on the coefficient omega" (spec 2.5), rate [unverified].
+    assert multi["model"]["omega_dropout"] == 0.2 and paper["model"]["omega_dropout"] == 0.0
 
 
 def test_official_preset():
@@ -91,5 +95,6 @@ def test_unverified_numbers_are_marked():
     source = inspect.getsource(drgan_config)
     assert source.count("[unverified") >= 10
     for phrase in ("N^z = 50, U(-1, 1) [unverified", "batch_size: int = 64  # [unverified]",
-                   "lr 2e-4, beta1 0.5\n    # (paper [unverified"):
+                   "lr 2e-4, beta1 0.5\n    # (paper [unverified",
+                   "coefficient omega\" (spec 2.5); the rate is\n    # [unverified]"):
         assert phrase in source, phrase

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.models.drgan.helpers import decoder_params
+from tests.models.drgan.helpers import bn_training_by_hand, check_rows, decoder_params, elu
 from tpgan_tf.models.drgan.decoder import Decoder, sample_z
 
 # Spec 2.3 paper table (96 output).
@@ -56,18 +56,83 @@ def test_paper_input_order_is_f_c_z(paper_decoder):
     np.testing.assert_array_equal(out["input"].numpy(), expected)
 
 
-def test_output_is_tanh_and_rows_are_elu(paper_decoder):
-    dec, out = paper_decoder
-    image = out["fconv11"].numpy()
-    assert np.abs(image).max() <= 1.0 and image.min() < 0 < image.max()
-    # The last row has no BN: its output equals tanh(transposed conv of fconv12).
-    last = dec.rows.fconv11
-    assert last.bn is None
-    np.testing.assert_allclose(image, np.tanh(last.conv(out["fconv12"]).numpy()), atol=1e-6)
-    assert out["fconv12"].numpy().min() > -1.0  # ELU
+ROW_NAMES = list(PAPER_96)[1:]  # fconv52 .. fconv11, in table order
+# Spec 2.3: BN + ELU on every row but the last (3 channels, tanh, no BN); written by hand.
+ROW_RULES = [(True, "elu")] * 13 + [(False, "tanh")]
+
+
+def _scale_kernel(layer, factor):
+    layer.kernel.assign(layer.kernel * factor)
+
+
+def _check_decoder_rows(dec, out):
+    """Training-mode rows by hand (helpers.check_rows), after scaling the last row's kernel
+    so that its tanh input is order 1 (at init it is ~0.1, where tanh ~ identity)."""
+    check_rows(out, out["fc"], [(n, getattr(dec.rows, n), bn, act)
+                                for n, (bn, act) in zip(ROW_NAMES, ROW_RULES)])
+
+
+def test_paper_rows_fc_and_output_by_hand_in_training_mode():
+    dec = Decoder(image_size=32, width=0.125, variant="paper", pose_dim=9, z_dim=50,
+                  name="decoder_rows")
+    inputs = _inputs(4, 40, 9, 50, seed=1)
+    dec(inputs, training=True)  # build
+    _scale_kernel(dec.fc, 5.0)  # FC output order 1: an activation on it would show
+    _scale_kernel(dec.rows.fconv11.conv, 25.0)
+    out = dec.layer_outputs(inputs, training=True)
+    assert dec.rows.fconv11.bn is None
     # Paper variant: no BN or activation on the FC output, reshaped NHWC.
     fc = out["input"].numpy() @ dec.fc.kernel.numpy() + dec.fc.bias.numpy()
-    np.testing.assert_allclose(out["fc"].numpy(), fc.reshape(2, 6, 6, 320), rtol=1e-4, atol=1e-5)
+    assert fc.min() < -1.0
+    np.testing.assert_allclose(out["fc"].numpy(), fc.reshape(4, 2, 2, 40), rtol=1e-4,
+                               atol=1e-4)
+    _check_decoder_rows(dec, out)
+    image = out["fconv11"].numpy()
+    assert np.abs(image).max() <= 1.0 and image.min() < -0.9 and image.max() > 0.9  # tanh
+
+
+def test_official_embedding_fc_rows_by_hand_in_training_mode():
+    dec = Decoder(image_size=64, width=0.125, variant="official", pose_dim=1,
+                  pose_embedding_dim=20, z_dim=20, fc_dropout=0.0, name="decoder_official_rows")
+    inputs = _inputs(4, 40, 1, 20, seed=2, onehot=False)
+    dec(inputs, training=True)  # build
+    # Yaw embedding of order 1 (at init ~0.03, where ELU ~ identity): a fixed kernel.
+    dec.pose_embedding.kernel.assign(np.linspace(-3, 3, 20, dtype=np.float32)[None])
+    _scale_kernel(dec.rows.fconv11.conv, 25.0)
+    out = dec.layer_outputs(inputs, training=True)
+    # concat[z, ELU(Dense(yaw -> 20)), f]
+    emb = inputs["pose"].numpy() @ dec.pose_embedding.kernel.numpy() + dec.pose_embedding.bias.numpy()
+    assert emb.min() < -1.0
+    got = out["input"].numpy()
+    np.testing.assert_array_equal(got[:, :20], inputs["z"].numpy())
+    np.testing.assert_allclose(got[:, 20:40], elu(emb), rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(got[:, 40:], inputs["features"].numpy())
+    # FC -> reshape 2 x 2 x 40 (64 / 32) -> BN -> ELU.
+    fc = (got @ dec.fc.kernel.numpy() + dec.fc.bias.numpy()).reshape(4, 2, 2, 40)
+    pre = bn_training_by_hand(fc, dec.fc_bn)
+    assert pre.min() < -1.0
+    np.testing.assert_allclose(out["fc"].numpy(), elu(pre), rtol=1e-4, atol=1e-4)
+    _check_decoder_rows(dec, out)
+    assert out["fconv52"].shape == (4, 4, 4, 20)  # the official first row is strided
+
+
+def test_official_fc_dropout_only_in_training():
+    """Official: dropout (keep 0.6) on the FC output, training only; the paper variant has
+    none. BN statistics of the FC output are batch moments in training, so only the dropout
+    makes two training calls on the same input differ."""
+    def fc_twice(rate, training):
+        dec = Decoder(image_size=32, width=0.125, variant="official", pose_dim=1,
+                      pose_embedding_dim=20, z_dim=20, fc_dropout=rate,
+                      name=f"decoder_drop_{rate}")
+        inputs = _inputs(4, 40, 1, 20, seed=3, onehot=False)
+        return [dec.layer_outputs(inputs, training=training)["fc"].numpy() for _ in range(2)]
+
+    a, b = fc_twice(0.4, training=True)
+    assert np.abs(a - b).max() > 0.1  # a fresh mask per call, at unit scale (BN + ELU)
+    a, b = fc_twice(0.4, training=False)
+    np.testing.assert_array_equal(a, b)
+    a, b = fc_twice(0.0, training=True)
+    np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
 
 
 def test_official_shapes_five_upsamplings_from_3x3():
@@ -80,7 +145,6 @@ def test_official_shapes_five_upsamplings_from_3x3():
              "fconv11"]
     for name, (size, ch) in zip(names, OFFICIAL_96):
         assert tuple(out[name].shape) == (1, size, size, ch), name
-    assert out["fc"].numpy().min() > -1.0  # BN + ELU on the FC output
     count = sum(int(np.prod(w.shape)) for w in dec.trainable_weights)
     assert count == decoder_params(1.0, 96, 1, 20, official=True, pose_embedding=20)
 

@@ -31,23 +31,49 @@ def test_paper_trunk_shapes_and_heads(paper_d):
     assert tuple(out["identity"].shape) == (2, 201)  # N^d + 1, last = fake
     assert tuple(out["pose"].shape) == (2, 9)
     assert "real_fake" not in out
-    # One FC to N^d + 1 + N^p, split in that order.
-    logits = out["avgpool"].numpy() @ d.fc.kernel.numpy() + d.fc.bias.numpy()
-    assert logits.shape == (2, 210)
-    np.testing.assert_allclose(out["identity"].numpy(), logits[:, :201], rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(out["pose"].numpy(), logits[:, 201:], rtol=1e-4, atol=1e-5)
     assert _count(d) == discriminator_params(1.0, "cvpr", 200, 9) == 2_931_474
 
 
+def _fc_logits_of_order_one(d, images):
+    """D's outputs in training mode (pooled features of order 1) after giving its one FC a
+    kernel and a bias of order 1 (every output distinct, so a wrong split shows), and the
+    FC's logits by hand."""
+    d(images, training=False)  # build
+    rng = np.random.default_rng(8)
+    d.fc.kernel.assign(rng.normal(0, 1, d.fc.kernel.shape).astype(np.float32))
+    d.fc.bias.assign(rng.normal(0, 1, d.fc.bias.shape).astype(np.float32))
+    out = d.layer_outputs(images, training=True)
+    return out, out["avgpool"].numpy() @ d.fc.kernel.numpy() + d.fc.bias.numpy()
+
+
+def test_cvpr_fc_split_identity_with_fake_class_then_pose():
+    d = Discriminator(width=0.125, variant="cvpr", num_identities=7, pose_dim=9)
+    out, logits = _fc_logits_of_order_one(d, _images(3, 32))
+    # One FC to N^d + 1 + N^p, split in that order (the fake class is identity's last).
+    assert logits.shape == (3, 7 + 1 + 9) and out["identity"].shape == (3, 8)
+    np.testing.assert_allclose(out["identity"].numpy(), logits[:, :8], rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(out["pose"].numpy(), logits[:, 8:], rtol=1e-4, atol=1e-4)
+
+
 def test_tpami_heads_split_identity_real_fake_pose():
-    d = Discriminator(width=0.0625, variant="tpami", num_identities=7, pose_dim=9)
-    out = d.layer_outputs(_images(3, 32), training=False)
-    logits = out["avgpool"].numpy() @ d.fc.kernel.numpy() + d.fc.bias.numpy()
+    d = Discriminator(width=0.125, variant="tpami", num_identities=7, pose_dim=9)
+    out, logits = _fc_logits_of_order_one(d, _images(3, 32))
     assert logits.shape == (3, 7 + 1 + 9)
-    np.testing.assert_allclose(out["identity"].numpy(), logits[:, :7], rtol=1e-4, atol=1e-6)
-    np.testing.assert_allclose(out["real_fake"].numpy(), logits[:, 7:8], rtol=1e-4, atol=1e-6)
-    np.testing.assert_allclose(out["pose"].numpy(), logits[:, 8:], rtol=1e-4, atol=1e-6)
-    assert _count(d) == discriminator_params(0.0625, "tpami", 7, 9)
+    np.testing.assert_allclose(out["identity"].numpy(), logits[:, :7], rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(out["real_fake"].numpy(), logits[:, 7:8], rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(out["pose"].numpy(), logits[:, 8:], rtol=1e-4, atol=1e-4)
+    assert _count(d) == discriminator_params(0.125, "tpami", 7, 9)
+    # With an AM-softmax identity head the FC holds real/fake then pose; the identity is
+    # the cosine of the pooled features with W's columns.
+    d = Discriminator(width=0.125, variant="tpami", num_identities=7, pose_dim=9,
+                      identity_head="am_softmax", name="d_tpami_am")
+    out, logits = _fc_logits_of_order_one(d, _images(3, 32))
+    assert logits.shape == (3, 1 + 9)
+    np.testing.assert_allclose(out["real_fake"].numpy(), logits[:, :1], rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(out["pose"].numpy(), logits[:, 1:], rtol=1e-4, atol=1e-4)
+    f, w = out["avgpool"].numpy(), d.identity_out.kernel.numpy()
+    cos = (f / np.linalg.norm(f, axis=1, keepdims=True)) @ (w / np.linalg.norm(w, axis=0))
+    np.testing.assert_allclose(out["identity"].numpy(), cos, rtol=1e-4, atol=1e-5)
 
 
 def test_official_branches_shapes_and_count():
@@ -94,10 +120,39 @@ def test_official_trunk_and_branch_rows_by_hand_in_training_mode():
         stack = getattr(d, branch)
         check_rows(out, out["conv51"], [(f"{branch}/conv52", stack.conv52, True, "elu"),
                                         (f"{branch}/conv53", stack.conv53, True, None)])
-    # The identity features are the pooled Conv53 of the identity branch.
-    np.testing.assert_allclose(out["features"].numpy(),
-                               out["identity_branch/conv53"].numpy().mean(axis=(1, 2)),
-                               rtol=1e-5, atol=1e-6)
+    # The identity features are the pooled Conv53 of the identity branch, the identity
+    # output their AM-softmax cosines (row-normalised f, column-normalised W; no dropout).
+    f = out["identity_branch/conv53"].numpy().mean(axis=(1, 2))
+    np.testing.assert_allclose(out["features"].numpy(), f, rtol=1e-5, atol=1e-6)
+    w = d.identity_out.kernel.numpy()
+    cos = (f / np.linalg.norm(f, axis=1, keepdims=True)) @ (w / np.linalg.norm(w, axis=0))
+    np.testing.assert_allclose(out["identity"].numpy(), cos, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("variant", ["official", "tpami"])
+def test_head_dropout_only_before_the_pose_and_adversarial_heads(variant):
+    """Official (spec 2.4): dropout keep 0.6 before the pose and the adversarial Dense, none
+    before the AM-softmax identity head; tpami: before its one FC. Training-mode BN is
+    deterministic for a fixed batch, so only dropout makes two training calls differ."""
+    d = Discriminator(width=0.125, variant=variant, num_identities=5, pose_dim=9,
+                      identity_head="am_softmax" if variant == "official" else "softmax",
+                      head_dropout=0.4, name=f"d_dropout_{variant}")
+    x = _images(4, 32, seed=7)
+    d(x, training=False)  # build
+    for v in d.trainable_weights:  # head kernels of order 1: dropout shows in the outputs
+        if v.path.split("/")[-2] in ("identity_head", "pose_head", "adversarial_head", "fc"):
+            v.assign(np.random.default_rng(0).normal(0, 1, v.shape).astype(np.float32))
+    a, b = d(x, training=True), d(x, training=True)
+    for key in ("pose", "real_fake"):
+        assert np.abs(a[key].numpy() - b[key].numpy()).max() > 0.05, key
+    if variant == "official":  # the identity cosines see no dropout
+        np.testing.assert_allclose(a["identity"].numpy(), b["identity"].numpy(), rtol=1e-5,
+                                   atol=1e-6)
+    else:
+        assert np.abs(a["identity"].numpy() - b["identity"].numpy()).max() > 0.05
+    a, b = d(x, training=False), d(x, training=False)
+    for key in ("identity", "pose", "real_fake"):
+        np.testing.assert_array_equal(a[key].numpy(), b[key].numpy())
 
 
 def test_cvpr_with_am_softmax_is_refused():

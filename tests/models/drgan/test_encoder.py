@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.models.drgan.helpers import SHAPES_96, encoder_params
+from tests.models.drgan.helpers import (SHAPES_96, bn_training_by_hand, check_rows, elu,
+                                        encoder_params)
 from tpgan_tf.models.drgan.encoder import Encoder
 
 
@@ -39,12 +40,19 @@ def test_paper_parameter_count_from_the_table(paper_encoder):
     assert count == encoder_params(1.0) == 2_864_064
 
 
-def test_every_conv_is_followed_by_bn_and_elu_in_the_paper_variant(paper_encoder):
-    _, out = paper_encoder
-    # ELU output is > -1 everywhere and reaches below 0 (so it is not a ReLU or identity).
-    for name in SHAPES_96:
-        v = out[name].numpy()
-        assert v.min() > -1.0 and v.min() < 0.0, name
+@pytest.mark.parametrize("last_activation", ["elu", None])
+def test_every_row_is_conv_bn_elu_in_training_mode(last_activation):
+    """Spec 2.1: BN + ELU after every conv; the last (Conv53) with ELU (paper) or BN and no
+    activation (official). Training-mode BN (unit scale), each row from the previous one."""
+    enc = Encoder(width=0.125, last_activation=last_activation, name="encoder_rows")
+    x = _images(4, 32, seed=3)
+    out = enc.layer_outputs(x, training=True)
+    names = list(SHAPES_96)  # conv11 .. conv53, in table order
+    acts = ["elu"] * 13 + [last_activation]
+    check_rows(out, x, [(n, getattr(enc.trunk, n), True, a) for n, a in zip(names, acts)])
+    # f is the global average of Conv53 (no feature dropout configured).
+    np.testing.assert_allclose(out["features"].numpy(), out["conv53"].numpy().mean(axis=(1, 2)),
+                               rtol=1e-5, atol=1e-6)
 
 
 def test_128_input_gives_8x8_before_the_pool():
@@ -56,21 +64,16 @@ def test_128_input_gives_8x8_before_the_pool():
     assert tuple(out["features"].shape) == (1, 40)
 
 
-def test_official_last_conv_has_no_activation():
-    enc = Encoder(width=0.0625, last_activation=None, name="encoder_official")
-    out = enc.layer_outputs(_images(2, 32), training=True)
-    # BN output without ELU: in training mode every channel has batch mean 0 and variance
-    # ~1, so values below -1 appear (impossible after an ELU).
-    assert out["conv53"].numpy().min() < -1.0
-    assert out["conv52"].numpy().min() > -1.0
-
-
 def test_channel_confidence_is_a_321st_channel():
+    """Paper (spec 2.5): Conv53 has N^f + 1 channels; f = the first N^f pooled, omega =
+    sigmoid(the last pooled). Training-mode BN: pooled channels of order 1 that differ, so a
+    wrong channel shows."""
     enc = Encoder(width=1.0 / 16, confidence="channel", name="encoder_channel")
-    out = enc.layer_outputs(_images(3, 32), training=False)
-    assert tuple(out["conv53"].shape) == (3, 2, 2, 21)
-    assert tuple(out["features"].shape) == (3, 20)
+    out = enc.layer_outputs(_images(6, 32), training=True)
+    assert tuple(out["conv53"].shape) == (6, 2, 2, 21)
+    assert tuple(out["features"].shape) == (6, 20)
     pooled = out["conv53"].numpy().mean(axis=(1, 2))
+    assert np.abs(pooled[:, 20] - pooled[:, 0]).max() > 0.1
     np.testing.assert_allclose(out["features"].numpy(), pooled[:, :20], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(out["omega"].numpy(), 1 / (1 + np.exp(-pooled[:, 20:])),
                                rtol=1e-5, atol=1e-6)
@@ -78,19 +81,26 @@ def test_channel_confidence_is_a_321st_channel():
     assert count == encoder_params(1.0 / 16, "channel")
 
 
-def test_branch_confidence_reads_conv52():
+def test_branch_confidence_by_hand_in_training_mode():
+    """Official omega (spec 2.5 [CODE]): sigmoid(AvgPool(BN(Conv3x3 -> 1 channel)(Conv52's
+    output))), no ELU; training-mode BN (unit scale), so a missing BN or an added ELU shows."""
     enc = Encoder(width=1.0 / 16, confidence="branch", name="encoder_branch")
-    out = enc.layer_outputs(_images(3, 32), training=False)
+    out = enc.layer_outputs(_images(16, 32, seed=4), training=True)
     omega = out["omega"].numpy()
-    assert omega.shape == (3, 1) and np.all((omega > 0) & (omega < 1))
+    assert omega.shape == (16, 1) and np.all((omega > 0) & (omega < 1))
     branch = enc.confidence_branch
     kernel, bias = branch.conv.conv.kernel.numpy(), branch.conv.conv.bias.numpy()
-    assert kernel.shape == (3, 3, 10, 1)  # a 1-channel conv on Conv52's 160w channels
-    expected = branch(out["conv52"], training=False).numpy()
-    np.testing.assert_allclose(omega, expected, rtol=1e-6)
+    assert kernel.shape == (3, 3, 10, 1) and bias.shape == (1,)  # on Conv52's 160w channels
+    conv = branch.conv.conv(out["conv52"]).numpy()
+    pre = bn_training_by_hand(conv, branch.conv.bn)
+    sigmoid = lambda v: 1 / (1 + np.exp(-v.mean(axis=(1, 2))))  # noqa: E731 (AvgPool, sigmoid)
+    expected = sigmoid(pre)
+    np.testing.assert_allclose(omega, expected, rtol=1e-4, atol=1e-5)
+    # The check can tell: without BN, or with an ELU after it, omega would differ.
+    assert np.abs(sigmoid(conv) - expected).max() > 0.05
+    assert np.abs(sigmoid(elu(pre)) - expected).max() > 0.01
     count = sum(int(np.prod(w.shape)) for w in enc.trainable_weights)
     assert count == encoder_params(1.0 / 16, "branch")
-    assert bias.shape == (1,)
 
 
 def test_feature_dropout_only_in_training():

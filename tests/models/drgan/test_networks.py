@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.models.drgan.helpers import (SHAPES_96, decoder_params, discriminator_params,
-                                        encoder_params)
+from tests.models.drgan.helpers import (SHAPES_96, calibrate_batch_norm, decoder_params,
+                                        discriminator_params, encoder_params)
 from tpgan_tf.core.config import apply_overrides, get_config
 from tpgan_tf.models.drgan import losses, networks
 
@@ -87,18 +87,13 @@ def test_copy_identity_trunk_official():
 
 
 def test_copied_trunk_equals_d_in_inference_mode_at_unit_scale():
-    """The moving statistics are copied too: calibrate D's moving mean / variance to one
-    batch's moments (momentum 0 for one training pass), so inference-mode BN is at unit
-    scale, then copy and compare in inference mode."""
+    """The moving statistics are copied too: D's moving mean / variance calibrated to one
+    batch's moments (inference-mode BN at unit scale), then copied and compared in
+    inference mode."""
     nets = _official_tiny()
     enc, disc = nets["encoder"], nets["discriminator"]
-    units = [u for u, _ in networks._unit_pairs(disc, enc)]
     x = tf.random.uniform([4, 32, 32, 3], -1, 1, seed=2)
-    for u in units:
-        u.bn.momentum = 0.0
-    disc(x, training=True)
-    for u in units:
-        u.bn.momentum = 0.9
+    calibrate_batch_norm(disc, x)
     networks.copy_identity_trunk(disc, enc)
     e_out = enc.layer_outputs(x, training=False)
     d_out = disc.layer_outputs(x, training=False)

@@ -57,13 +57,14 @@ def test_d_step_updates_d_only_and_g_step_updates_g_only(run):
     run.reset()
     t = run.task
     batch = next(run.iterator)
+    seeds = t.augmentation_seeds(batch)
     d0, g0 = _snapshot(t.d_vars), _snapshot(t.g_vars)
-    t.d_step(batch)
+    t.d_step(batch, seeds)
     assert sorted(_changed(d0, t.d_vars)) == sorted(v.path for v in t.d_vars)  # every D weight
     assert _changed(g0, t.g_vars) == []  # the D step's syntheses do not train G
     assert int(t.d_optim.iterations.numpy()) == 1 and int(t.g_optim.iterations.numpy()) == 0
     d1 = _snapshot(t.d_vars)
-    t.g_step(batch)
+    t.g_step(batch, seeds)
     assert sorted(_changed(g0, t.g_vars)) == sorted(v.path for v in t.g_vars)  # G_enc + G_dec
     assert _changed(d1, t.d_vars) == []  # D's weights are fixed in the G step
     assert int(t.d_optim.iterations.numpy()) == 1 and int(t.g_optim.iterations.numpy()) == 1
@@ -132,11 +133,51 @@ def test_summary_images_show_the_input_at_every_pose_code(run):
         assert 0 <= float(tf.reduce_min(image)) and float(tf.reduce_max(image)) <= 1
 
 
+def test_d_and_g_steps_see_fresh_augmentations_unless_same_batch(drgan_records, monkeypatch):
+    """Spec 4.3: the code re-draws crop, flip and rotation on every session.run, so the D
+    step and the G step of one iteration see different augmentations of the same rows (the
+    default); data.same_batch_for_d_and_g=true shares one. The per-replica computations are
+    replaced by recorders (numpy_function) of the batch the real steps hand them, so the
+    steps trace without the networks."""
+    cfg = apply_overrides(get_config("tiny", task="drgan"), [
+        "train.schedule=alternate", "train.log_every=100", "train.image_summary_every=100",
+        "data.max_rotation=10"])
+    t = DrganTask(cfg).build()
+    seen = []
+
+    def recorder(name, variables):
+        def compute(batch, targets, z, omega_draw=None):
+            def record(image, identity):
+                seen.append((name, image.copy(), identity.copy()))
+                return np.float32(0)
+            loss = tf.numpy_function(record, [batch["image"], batch["identity"]], tf.float32)
+            grads = [tf.zeros_like(v) for v in variables]
+            values = {"loss": loss, "acc_mean": loss}
+            return (grads, values) if name == "d" else (grads, values, {})
+        return compute
+
+    monkeypatch.setattr(t, "_d_compute", recorder("d", t.d_vars))
+    monkeypatch.setattr(t, "_g_compute", recorder("g", t.g_vars))
+    rows = next(iter(t.train_dataset(drgan_records[0], tf.distribute.InputContext())))
+    for same in (False, True):  # the flag is read per iteration: one trace serves both
+        monkeypatch.setattr(t.config.data, "same_batch_for_d_and_g", same)
+        seen.clear()
+        t.train_iteration(rows)
+        assert [name for name, _, _ in seen] == ["d", "g"]
+        (_, d_image, d_id), (_, g_image, g_id) = seen
+        assert d_image.shape == g_image.shape == (2, 32, 32, 3)
+        np.testing.assert_array_equal(d_id, g_id)  # the same rows (files) in both steps
+        if same:
+            np.testing.assert_array_equal(d_image, g_image)
+        else:
+            assert np.abs(d_image - g_image).max() > 0.5
+
+
 def test_labels_beyond_the_identity_head_are_an_error(run):
     batch = dict(next(run.iterator))
     batch["identity"] = tf.constant([3, 10], tf.int32)  # tiny: num_identities 10
     with pytest.raises(tf.errors.InvalidArgumentError, match="num_identities=10"):
-        run.task.d_step(batch)
+        run.task.d_step(batch, run.task.augmentation_seeds(batch))
 
 
 class _Fake:
@@ -146,11 +187,11 @@ class _Fake:
         self.d = self.g = self.m = 0
         self.acc = d_accuracy
 
-    def d_step(self, batch):
+    def d_step(self, batch, seeds):
         self.d += 1
         return {"loss": tf.constant(1.0), "acc_mean": tf.constant(self.acc)}
 
-    def g_step(self, batch):
+    def g_step(self, batch, seeds):
         self.g += 1
         return {"loss": tf.constant(2.0)}, {}
 
@@ -165,8 +206,9 @@ def _schedule_counts(task, overrides, iterations, d_accuracy=0.5, monkeypatch=No
     for name in ("d_step", "g_step", "monitor_step"):
         monkeypatch.setattr(task, name, getattr(fake, name))
     task.iteration.assign(0)
+    rows = task.random_batch(2)
     for _ in range(iterations):
-        task.train_iteration(None)
+        task.train_iteration(rows)
         task.iteration.assign_add(1)
     return fake
 

@@ -86,6 +86,8 @@ def test_model_on_test_records_with_landmark_nme(fsrnet_inference, fsrnet_record
     results, _ = task.evaluate(fsrnet_records, str(tmp_path), batch_size=2, show_progress=False)
     summary = results["test_sets"][os.path.basename(fsrnet_records)]
     assert summary["examples"] == 3 and list(summary["methods"]) == ["bicubic", "fsrnet"]
+    base = os.path.basename(fsrnet_records)
+    assert summary["description"] == f"the test split of the face records of {base}/"
     batches = list(eval_data.record_batches(os.path.join(fsrnet_records, "test-*.tfrecord"),
                                             task.config, 3))
     [batch] = batches
@@ -136,3 +138,42 @@ def test_records_of_another_landmark_count_bicubic_only(fsrnet_inference, tmp_pa
     results, _ = task.evaluate(str(tmp_path), str(tmp_path / "out"), method="bicubic",
                                show_progress=False)
     assert results["test_sets"][tmp_path.name]["examples"] == 2
+
+
+def test_every_column_of_the_paper_layout_names_its_test_set(tmp_path):
+    """The release's last 1,000 CelebA faces get their own column, never the paper's CelebA
+    column (images 18,001-18,100): the two test sets differ (fsrnet spec 8.2)."""
+    name = "celeba_val_1000_HR"
+    results = {"test_sets": {name: {
+        "examples": 1000, "description": eval_data.describe_folders(f"/data/{name}/"),
+        "methods": {"bicubic": {"psnr": 23.53, "ssim": 0.6319}}}}}
+    header, rows = report.paper_layout_table(results)
+    assert header == ["Method", "CelebA 18,001-18,100 PSNR", "CelebA 18,001-18,100 SSIM",
+                      "Helen, RE-SFMNet split PSNR", "Helen, RE-SFMNet split SSIM",
+                      "CelebA, RE-SFMNet split PSNR", "CelebA, RE-SFMNet split SSIM",
+                      f"{name} PSNR", f"{name} SSIM"]
+    by_label = {row[0]: row[1:] for row in rows}
+    assert by_label["Bicubic, paper (quoted by cs-giung)"] == [
+        "23.75", "0.6423", "–", "–", "–", "–", "–", "–"]
+    assert by_label["Bicubic (computed here)"] == ["–"] * 6 + ["23.53", "0.6319"]
+    columns = report.set_columns(results)
+    assert list(columns)[-1] == name
+    assert columns[name].startswith("the FSRNet release's CelebA validation set: the last 1,000")
+    assert "NOT the paper's 18,001-18,100" in columns[name]
+    assert columns[name].endswith("; 1000 faces evaluated here")
+    assert "images 18,001-18,100" in columns["CelebA 18,001-18,100"]
+
+
+def test_records_test_sets_are_described_from_their_manifest(tmp_path):
+    assert eval_data.describe_records(str(tmp_path)) == (
+        f"the test split of the face records of {tmp_path.name}/")
+    for split, expected in (("paper", "CelebA images 18,001-18,100 (the paper's split"),
+                            ("release", "CelebA's last 1,000 images (the release's split, NOT")):
+        (tmp_path / "manifest.json").write_text(json.dumps(
+            {"settings": {"source": "celeba", "celeba_split": split}}))
+        assert eval_data.describe_records(str(tmp_path)).startswith(expected)
+    assert eval_data.describe_records(str(tmp_path), "train") == (
+        f"the train split of the celeba records of {tmp_path.name}/")
+    assert eval_data.describe_folders("/x/helen_val_50_HR").startswith(
+        "the FSRNet release's 50 Helen test faces")
+    assert eval_data.describe_folders("/x/my_pairs/") == "image pairs of my_pairs/"

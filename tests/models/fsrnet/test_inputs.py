@@ -67,3 +67,102 @@ def test_dataset_reads_records_in_a_seeded_order_and_splits_by_replica(cfg, tmp_
     evaluated = list(inputs.eval_dataset(pattern, cfg, 4))
     assert [len(b["name"]) for b in evaluated] == [4, 2]
     assert evaluated[1]["name"].numpy()[1] == b"face0_5"  # the sixth written (seed 0)
+
+
+def _face(num_landmarks: int) -> dict:
+    """A 128 x 128 face with a few marked pixels, labels and landmarks (uint8, as parse_face)."""
+    hr = np.zeros((128, 128, 3), np.uint8)
+    hr[5, 0] = (10, 20, 30)
+    parsing = np.zeros((128, 128), np.uint8)
+    parsing[10, 20], parsing[11, 20], parsing[12, 20], parsing[13, 20] = 4, 2, 6, 10
+    landmarks = np.zeros((num_landmarks, 2), np.float32)
+    return {"hr": hr, "parsing": parsing, "landmarks": landmarks}
+
+
+def test_flip_mirrors_image_landmarks_and_left_right_labels_by_hand():
+    from tpgan_tf.models.fsrnet.prior_sets import LABEL_MIRRORS, LANDMARK_MIRRORS
+
+    ex = _face(68)
+    ex["landmarks"][36] = (30.0, 50.0)  # image-left outer eye corner
+    ex["landmarks"][45] = (90.0, 52.0)  # image-right outer eye corner
+    ex["landmarks"][30] = (63.5, 70.0)  # nose tip, on the midline
+    ex["landmarks"][8] = (60.0, 120.0)  # chin
+    out = inputs.flip_face({k: tf.constant(v) for k, v in ex.items()},
+                           LANDMARK_MIRRORS["ibug68"], LABEL_MIRRORS["helen11"])
+    points = out["landmarks"].numpy()
+    np.testing.assert_array_equal(points[45], (127 - 30.0, 50.0))
+    np.testing.assert_array_equal(points[36], (127 - 90.0, 52.0))
+    np.testing.assert_array_equal(points[30], (63.5, 70.0))
+    np.testing.assert_array_equal(points[8], (67.0, 120.0))
+    np.testing.assert_array_equal(points[0], (127.0, 0.0))  # (0, 0) of point 16
+    hr, parsing = out["hr"].numpy(), out["parsing"].numpy()
+    np.testing.assert_array_equal(hr[5, 127], (10, 20, 30))
+    assert hr[5, 0].tolist() == [0, 0, 0]
+    # left eye -> right eye, left brow -> right brow; nose and hair stay
+    assert parsing[10:14, 107].tolist() == [5, 3, 6, 10]
+    assert parsing[10:14, 20].tolist() == [0, 0, 0, 0] and out["parsing"].dtype == tf.uint8
+    five = _face(5)
+    five["landmarks"][:] = [(40, 60), (88, 61), (64, 80), (45, 100), (83, 101)]
+    out = inputs.flip_face({k: tf.constant(v) for k, v in five.items()},
+                           LANDMARK_MIRRORS["celeba5"], LABEL_MIRRORS["helen11"])
+    np.testing.assert_array_equal(out["landmarks"].numpy(),
+                                  [(39, 61), (87, 60), (63, 80), (44, 101), (82, 100)])
+
+
+def test_flip_switch_in_the_pipeline_draws_per_face_and_repeats_under_a_seed(cfg, tmp_path):
+    from tpgan_tf.models.fsrnet.prior_sets import LABEL_MIRRORS, LANDMARK_MIRRORS
+
+    assert not cfg.train.flip  # off by default: no source flips (fsrnet spec 7)
+    flip = apply_overrides(cfg, ["train.flip=true"])
+    path = str(tmp_path / "train-00000-of-00001.tfrecord")
+    ex = write_face_records(path, cfg, 6)
+    pattern = str(tmp_path / "train-*.tfrecord")
+    take = lambda: list(inputs.make_dataset(pattern, flip, 2, deterministic=True,  # noqa: E731
+                                            seed=4).take(6))
+    batches, again = take(), take()
+    flipped = []
+    for batch, repeat in zip(batches, again):
+        np.testing.assert_array_equal(batch["hr"].numpy(), repeat["hr"].numpy())
+        for i in range(2):
+            hr = batch["hr"].numpy()[i]
+            matches = [(k, f) for k in range(6) for f in (False, True)
+                       if np.array_equal(hr, (ex["hr"][k][:, ::-1] if f else ex["hr"][k])
+                                         / np.float32(255))]
+            [(k, is_flipped)] = matches
+            flipped.append(is_flipped)
+            face = {"hr": ex["hr"][k], "parsing": ex["parsing"][k],
+                    "landmarks": ex["landmarks"][k]}
+            if is_flipped:
+                face = {key: v.numpy() for key, v in inputs.flip_face(
+                    {key: tf.constant(v) for key, v in face.items()},
+                    LANDMARK_MIRRORS["ibug68"], LABEL_MIRRORS["helen11"]).items()}
+            np.testing.assert_array_equal(batch["parsing"].numpy()[i], face["parsing"])
+            np.testing.assert_allclose(batch["landmarks"].numpy()[i], face["landmarks"])
+            # the prior targets are the flipped face's
+            expected = priors.prior_maps(face["landmarks"][None], face["parsing"][None],
+                                         flip.priors.prior_set(), 128, flip.priors.heatmap_sigma)
+            np.testing.assert_allclose(batch["priors"].numpy()[i], expected.numpy()[0],
+                                       atol=1e-6)
+    assert 0 < sum(flipped) < len(flipped)  # 12 faces: some mirrored, some not
+
+
+def test_flip_needs_left_right_pairs_of_the_landmark_scheme():
+    with pytest.raises(ValueError, match="train.flip needs the left/right pairs of "
+                       "priors.landmark_scheme 'helen194'"):
+        apply_overrides(get_config("paper", "fsrnet"), ["train.flip=true"])
+    assert apply_overrides(get_config("celeba", "fsrnet"), ["train.flip=true"]).train.flip
+
+
+def test_ibug68_pairs_mirror_the_synthetic_heads_face_coordinates():
+    """The synthetic head places the 68 points symmetrically in face coordinates (u across the
+    face, v up): mirroring (u -> -u) must give each point's partner exactly."""
+    from data_prep.synthetic.faces import MODEL_PIXELS_PER_MM, face_identity
+    from data_prep.synthetic.head_model import HeadModel
+    from data_prep.synthetic.landmarks68 import face_coordinates
+    from tpgan_tf.models.fsrnet.prior_sets import LANDMARK_MIRRORS
+
+    pairs = np.array(LANDMARK_MIRRORS["ibug68"])
+    assert sorted(pairs) == list(range(68)) and np.array_equal(pairs[pairs], np.arange(68))
+    u, v = face_coordinates(HeadModel(face_identity(0, 0), MODEL_PIXELS_PER_MM))
+    np.testing.assert_allclose(-u[pairs], u, atol=1e-9)
+    np.testing.assert_allclose(v[pairs], v, atol=1e-9)

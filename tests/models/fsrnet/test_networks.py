@@ -1,9 +1,13 @@
-"""The four FSRNet sub-networks (fsrnet spec 4.1-4.4): shapes and parameter counts."""
+"""The four FSRNet sub-networks (fsrnet spec 4.1-4.4): shapes, parameter counts, and their
+layer tables assembled by hand (sub-layers as black boxes, training mode: see test_blocks.py
+for why) against the networks, plus every block of each network against its formula."""
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests import structural as S
 from tests.models.fsrnet import param_tables as T
+from tests.models.fsrnet.test_blocks import network_block_error
 from tpgan_tf.models.fsrnet.networks import CoarseSR, FineDecoder, FineEncoder, PriorEstimation
 
 
@@ -70,3 +74,52 @@ def test_bad_arguments_raise():
         CoarseSR(width=0)
     with pytest.raises(ValueError, match="output_activation"):
         CoarseSR(output_activation="sigmoid")
+
+
+def _chain(x, layers):
+    for layer in layers:
+        x = layer(x, training=True).numpy()
+    return x
+
+
+_ACT = {"relu": S.relu, "tanh": np.tanh, "none": np.asarray}
+
+
+def network_by_hand(net, *inputs):
+    """spec 4.1-4.4 with the layers as black boxes (training mode): CoarseSR / FineEncoder:
+    stem -> RBs -> out conv -> output activation; PriorEstimation: stem -> BR -> RBs -> HGs,
+    then the linear 1x1 head (maps, features); FineDecoder: concat(f, prior) -> conv unit ->
+    transposed conv unit -> RBs -> out conv -> output activation."""
+    if isinstance(net, PriorEstimation):
+        x = _chain(inputs[0], [net.stem, net.expand, *net.blocks, *net.hourglasses])
+        return net.head(x).numpy(), x
+    if isinstance(net, FineDecoder):
+        x = _chain(np.concatenate(inputs, axis=-1), [net.reduce, net.upsample, *net.blocks])
+    else:
+        x = _chain(inputs[0], [net.stem, *net.blocks])
+    return _ACT[net.output_activation](net.out(x).numpy())
+
+
+def wiring_error(net, *inputs) -> float:
+    """Worst relative error of net(*inputs, training=True) against network_by_hand."""
+    got, want = net(*inputs, training=True), network_by_hand(net, *inputs)
+    got, want = (got, want) if isinstance(got, tuple) else ((got,), (want,))
+    return max(S.relative_error(a, b) for a, b in zip(got, want))
+
+
+@pytest.mark.parametrize("name", ["coarse", "encoder", "prior", "decoder"])
+def test_sub_networks_follow_their_layer_tables_and_block_formulas(tiny_nets, name):
+    nets, out = tiny_nets
+    x = np.random.default_rng(4).uniform(size=(2, 32, 32, 3)).astype(np.float32)
+    inputs = (out["encoder"].numpy(), out["maps"].numpy()) if name == "decoder" else (x,)
+    assert wiring_error(nets[name], *inputs) < 1e-5
+    assert network_block_error(nets[name], *inputs) < 1e-5
+
+
+def test_encoder_output_relu_bites_and_coarse_head_is_linear(tiny_nets):
+    nets, _ = tiny_nets
+    x = np.random.default_rng(5).uniform(size=(2, 32, 32, 3)).astype(np.float32)
+    # [LI]'s final ReLU (spec 4.2): about half of the encoder's outputs are exactly 0.
+    assert 0.2 < (nets["encoder"](x, training=True).numpy() == 0).mean() < 0.8
+    # spec 4.1 recommendation: a linear image head, negative values kept.
+    assert nets["coarse"](x, training=True).numpy().min() < 0

@@ -35,6 +35,8 @@ def test_loaded_features_equal_the_saved_network(random_vgg):
     images = tf.random.uniform((2, 32, 32, 3), seed=3)
     feats = perceptual_features(vgg, images)
     assert feats.shape == (2, 2, 2, 512)
+    # relu5_3 (spec 6.2): block5_conv3's output is after its ReLU; a third or more are 0.
+    assert feats.numpy().min() == 0.0 and (feats.numpy() == 0).mean() > 0.3
     ref = keras.Model(source.input, source.get_layer("block5_conv3").output)(vgg_preprocess(images))
     np.testing.assert_allclose(feats.numpy(), ref.numpy(), rtol=1e-4, atol=1e-4)
     other = perceptual_features(vgg, tf.random.uniform((2, 32, 32, 3), seed=4))

@@ -266,10 +266,20 @@ def test_generator_loss_terms_small_batch():
     assert float(terms["l1_128"]) == pytest.approx(np_S(outputs["img128"], f), rel=1e-5)
     assert float(terms["l1_64"]) == pytest.approx(np_S(outputs["img64"], f[:, ::2, ::2]), rel=1e-5)
     assert float(terms["l1_32"]) == pytest.approx(np_S(outputs["img32"], f[:, ::4, ::4]), rel=1e-5)
+    # Each symmetry term on its own scale (spec 4.2: pooled 128, Laplacian 64 and 32).
+    assert float(terms["sym_128"]) == pytest.approx(np_sym(outputs["img128"], False, True), rel=1e-5)
     assert float(terms["sym_64"]) == pytest.approx(np_sym(outputs["img64"], True, False), rel=1e-5)
+    assert float(terms["sym_32"]) == pytest.approx(np_sym(outputs["img32"], True, False), rel=1e-5)
     assert float(terms["adversarial"]) == pytest.approx(np_sigmoid_ce(fake_logits, 0.9), rel=1e-5)
     assert float(terms["total_variation"]) == pytest.approx(np_tv(outputs["img128"]), rel=1e-5)
-    assert float(terms["identity"]) > 0 and float(terms["cross_entropy"]) > 0
+    # ip of img128 against the frontal GT (spec 4.2), on gray images.
+    pf, ff = np_fake_lightcnn(outputs["img128"].mean(axis=-1, keepdims=True))
+    pr, fr = np_fake_lightcnn(f.mean(axis=-1, keepdims=True))
+    assert float(terms["identity"]) == pytest.approx(np.abs(ff - fr).mean() + np_S(pf, pr), rel=1e-4)
+    logits = outputs["identity_logits"].astype(np.float64)
+    log_softmax = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    assert float(terms["cross_entropy"]) == pytest.approx(
+        -log_softmax[np.arange(2), batch["label"]].mean(), rel=1e-5)
     for name in PART_NAMES:
         assert float(terms[f"part_{name}"]) == pytest.approx(
             np_S(outputs[name], batch[f"frontal_{name}"]), rel=1e-5)

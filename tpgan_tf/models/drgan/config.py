@@ -97,8 +97,10 @@ class ModelConfig:
     confidence: str = "none"
     # n images of one subject per row (spec 2.5): 1 = single-image DR-GAN.
     multi_images: int = 1
-    # Paper: "drop-out on the coefficient omega" so any 1..n inputs fuse; rate [unverified],
-    # 0 = off until the PDF is checked. The official code has none.
+    # Paper: "drop-out on the coefficient omega" so that any 1..n inputs fuse (spec 2.5;
+    # confidence.drop_confidences: each omega zeroed with this probability in training, at
+    # least one image per row kept, none at inference). Rate [unverified]: the multi preset
+    # uses 0.2; 0 here (single-image presets have no omega; the official code has none).
     omega_dropout: float = 0.0
     # f = sum(w f) / (sum(w) + eps): paper no eps [unverified], code 1e-6 (a documented
     # choice; omega is a sigmoid, so sum(w) > 0 anyway).
@@ -243,7 +245,8 @@ class TrainConfig(TrainLoopConfig):
 @dataclasses.dataclass
 class DataConfig:
     """Input pipeline rules (spec 4.3, 7): aligned crop -> load_size -> random image_size crop
-    (centre crop at test) -> [-1, 1]; a flip mirrors the pose label too."""
+    (centre crop at test) -> [-1, 1]; a flip mirrors the pose label too. The augmentation is
+    drawn per training step (inputs.py)."""
 
     # Network input 96 (paper [unverified; all ports], code); any multiple of 16 (of 32 for
     # the official decoder).
@@ -256,6 +259,11 @@ class DataConfig:
     # Random in-plane rotation U(-r, r) degrees before the crop: 0 (paper [unverified]);
     # official 10 (bicubic).
     max_rotation: float = 0.0
+    # The released code re-draws crop, flip and rotation on every session.run, so the D step
+    # and the G steps of one iteration see different augmentations of the same images (spec
+    # 4.3): false (default) = a fresh draw for every D, G and pre-training step; true = one
+    # draw per iteration shared by all its steps (this port's behaviour before issue 15).
+    same_batch_for_d_and_g: bool = False
 
     @property
     def num_views(self) -> int:
@@ -350,6 +358,10 @@ def _multi() -> DrganConfig:
     cfg = DrganConfig(name="multi")
     cfg.model.multi_images = 4  # n [unverified]; kayamin's example and the code use 4
     cfg.model.confidence = "channel"  # paper: the 321st channel of Conv53
+    # Paper: "applying drop-out on the coefficient omega" (spec 2.5); the rate is
+    # [unverified] (not in the spec's sources): 0.2 keeps all 4 images in 41 % of the rows
+    # (0.8^4) and trains fusions of 1..3 images in the rest.
+    cfg.model.omega_dropout = 0.2
     return cfg
 
 

@@ -128,6 +128,7 @@ def evaluate(task, data_dir: str, output_dir: str, *, pairs_dir: str | None = No
         task.encoder, cfg, pattern, batch_size=batch_size, max_examples=max_examples,
         lightcnn=lcnn, keep_inputs=sheet_rows, progress=update)
     bar.close()
+    report.mark_weights(results, run_info)
     results["run"] = {"data": pattern, **(run_info or {}), "config": cfg.name,
                       "width": cfg.model.width, "lightcnn_weights": lightcnn_weights,
                       "batch_size": batch_size, "max_examples": max_examples}
@@ -143,6 +144,7 @@ def evaluate(task, data_dir: str, output_dir: str, *, pairs_dir: str | None = No
             task.encoder, task.decoder, cfg, pairs_pattern, lcnn, batch_size=batch_size,
             max_examples=max_examples, sheet_rows=sheet_rows, progress=update)
         bar.close()
+        report.mark_weights(frontal, run_info)
         frontal["run"] = {**results["run"], "data": pairs_pattern}
         write_report(os.path.join(output_dir, FRONTAL_SUBDIR), frontal, data.samples,
                      title="DR-GAN frontal syntheses by TP-GAN's protocol (tpgan spec 7.1)",

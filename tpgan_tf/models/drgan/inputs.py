@@ -1,26 +1,34 @@
 """DR-GAN's input pipeline: image records (tpgan_tf/data/image_records.py) -> training batches
 (drgan spec 4.3, 4.4, 7).
 
-Per example (training): the aligned 128 crop -> bilinear resize to data.load_size (110) ->
-optional in-plane rotation U(-r, r) (official 10 degrees; bilinear here, the code's is bicubic)
--> random data.image_size (96) crop -> random horizontal flip that mirrors the pose label as
-well (view index i of N symmetric views -> N - 1 - i, yaw -> -yaw; an image is never flipped
+Training examples (`make_dataset`) are NOT augmented: the aligned 128 crop is bilinearly
+resized to data.load_size (110) and yielded as "source". Each training step augments its
+batch itself (`augment_batch`) from one stateless seed per image that the task draws from its
+checkpointed generator: a fresh draw for every D and G step, as the released code re-draws
+crop, flip and rotation on every session.run (spec 4.3), or one draw per iteration shared by
+all its steps (data.same_batch_for_d_and_g). Augmentation of one image (`augment`): optional
+in-plane rotation U(-r, r) (official 10 degrees; bilinear here, the code's is bicubic) ->
+random data.image_size (96) crop -> random horizontal flip that mirrors the pose label as well
+(view index i of N symmetric views -> N - 1 - i, yaw -> -yaw; an image is never flipped
 without its label) -> x / 127.5 - 1 in [-1, 1]. At test: the same resize, the centre crop, no
-flip. Only views with |yaw| <= data.max_yaw are kept; the pose index is (yaw + max_yaw) / 15
-in the config's pose set, whatever set the records were built with.
+flip (`eval_input`; `test_view` for a training batch). Only views with |yaw| <= data.max_yaw
+are kept; the pose index is (yaw + max_yaw) / 15 in the config's pose set, whatever set the
+records were built with.
 
-The random draws of each example come from a seed of `tf.data.Dataset.random` (stateless
-ops), so the input position, augmentation included, is part of a checkpoint of the iterator
-and a resumed run sees the same batches.
+The dataset holds no random state but its shuffle, so a checkpoint of its iterator and of the
+task's generator (which makes every augmentation draw) resumes a run exactly.
 
-Batches (B rows; with model.multi_images n > 1 every row holds n different images of ONE
-subject, drawn by `group_by_window` over the shuffled stream):
-    image     float32 [B, s, s, 3] in [-1, 1]        ([B, n, s, s, 3] for multi)
+Rows from `make_dataset` (B rows; with model.multi_images n > 1 every row holds n different
+images of ONE subject, drawn by `group_by_window` over the shuffled stream):
+    source    float32 [B, L, L, 3] in 0..255, L = load_size ([B, n, L, L, 3] for multi)
     identity  int32 [B]    class index: subject - 1 (Multi-PIE subjects 001-200 -> 0..199)
-    pose      int32 [B]    view index after the flip       ([B, n])
-    yaw       int32 [B]    signed yaw in degrees after the flip ([B, n])
-    flipped   bool [B]     whether the example was mirrored ([B, n])
+    pose      int32 [B]    view index                      ([B, n])
+    yaw       int32 [B]    signed yaw in degrees           ([B, n])
     identities int32 [B, n] multi only: the identity of every image (equal along a row)
+Training batches (`augment_batch`, what the steps use): "source" replaced by
+    image     float32 [B, s, s, 3] in [-1, 1]        ([B, n, s, s, 3] for multi)
+and pose / yaw after the flip, plus
+    flipped   bool [B]     whether the image was mirrored ([B, n])
 """
 from __future__ import annotations
 
@@ -87,13 +95,14 @@ def rotate(image, degrees):
     return out[0]
 
 
-def augment(image_uint8, pose, yaw, seed, *, load_size: int, image_size: int,
-            num_views: int, flip: bool = True, max_rotation: float = 0.0) -> dict:
-    """One training example (module doc): uint8 [128, 128, 3], its view index and yaw, a
-    stateless seed int64 [2] -> {"image" [s, s, 3] in [-1, 1], "pose", "yaw", "flipped"}."""
+def augment(image, pose, yaw, seed, *, image_size: int, num_views: int, flip: bool = True,
+            max_rotation: float = 0.0) -> dict:
+    """One training image (module doc): float32 [L, L, 3] in 0..255 (the load_size resize),
+    its view index and yaw, a stateless seed int64 [2] -> {"image" [s, s, 3] in [-1, 1],
+    "pose", "yaw", "flipped"}."""
     crop_seed, flip_seed, rot_seed = tf.unstack(
         tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 3))
-    x = resize(image_uint8, load_size)
+    x = tf.cast(image, tf.float32)
     if max_rotation > 0:
         angle = tf.random.stateless_uniform([], rot_seed, -max_rotation, max_rotation)
         x = rotate(x, angle)
@@ -106,6 +115,38 @@ def augment(image_uint8, pose, yaw, seed, *, load_size: int, image_size: int,
         pose = tf.where(flipped, mirror_pose(pose, num_views), pose)
         yaw = tf.where(flipped, -yaw, yaw)
     return {"image": normalise(x), "pose": pose, "yaw": yaw, "flipped": flipped}
+
+
+def augment_batch(batch: dict, seeds, data) -> dict:
+    """The training batch of rows from make_dataset (module doc): every image augmented with
+    its own seed. seeds: int64 [B, 2] ([B, n, 2] for multi), one per image; the same seeds
+    give the same batch (stateless ops). data: the config's `data` section."""
+    source = batch["source"]
+    size, load = data.image_size, source.shape[-2]
+    lead = tf.shape(batch["pose"])
+    pose, yaw = tf.reshape(batch["pose"], [-1]), tf.reshape(batch["yaw"], [-1])
+    out = tf.map_fn(
+        lambda a: augment(a[0], a[1], a[2], a[3], image_size=size, num_views=data.num_views,
+                          flip=data.flip, max_rotation=data.max_rotation),
+        (tf.reshape(source, [-1, load, load, 3]), pose, yaw,
+         tf.reshape(tf.cast(seeds, tf.int64), [-1, 2])),
+        fn_output_signature={"image": tf.TensorSpec([size, size, 3], tf.float32),
+                             "pose": pose.dtype, "yaw": yaw.dtype, "flipped": tf.bool})
+    rows = {k: v for k, v in batch.items() if k != "source"}
+    rows["image"] = tf.reshape(out["image"], tf.concat([lead, [size, size, 3]], axis=0))
+    rows.update({k: tf.reshape(out[k], lead) for k in ("pose", "yaw", "flipped")})
+    if batch["pose"].shape.is_fully_defined():  # keep the static shapes for the networks
+        rows["image"].set_shape([*batch["pose"].shape, size, size, 3])
+    return rows
+
+
+def test_view(batch: dict, data) -> dict:
+    """The rows of make_dataset as test inputs: the centre image_size crop of each source
+    image in [-1, 1], labels as they are, nothing flipped (monitoring, spec 4.3 test rule)."""
+    rows = {k: v for k, v in batch.items() if k != "source"}
+    rows["image"] = normalise(centre_crop(batch["source"], data.image_size))
+    rows["flipped"] = tf.zeros_like(batch["pose"], tf.bool)
+    return rows
 
 
 def _in_pose_set(max_yaw: int):
@@ -121,11 +162,12 @@ def make_dataset(file_pattern: str, batch_size: int, data, *, multi_images: int 
                  shuffle: bool = True, repeat: bool = True, deterministic: bool = False,
                  seed: int | None = None, shuffle_buffer: int = 2048, cache: bool = False,
                  input_context: tf.distribute.InputContext | None = None) -> tf.data.Dataset:
-    """Training batches of the module doc from the shards matching `file_pattern`.
+    """Rows of the module doc (un-augmented; see augment_batch) from the shards matching
+    `file_pattern`.
 
-    data: the config's `data` section (image_size, load_size, max_yaw, flip, max_rotation).
-    batch_size: rows per batch (this replica's). multi_images n > 1: n images of one subject
-    per row. deterministic with a seed: the same order and augmentation on every run.
+    data: the config's `data` section (load_size, max_yaw). batch_size: rows per batch (this
+    replica's). multi_images n > 1: n images of one subject per row. deterministic with a
+    seed: the same order on every run.
     input_context: this replica's share under tf.distribute (data/pipeline.read_records).
     """
     if batch_size < 1 or multi_images < 1:
@@ -145,16 +187,13 @@ def make_dataset(file_pattern: str, batch_size: int, data, *, multi_images: int 
     ds = ds.map(parse, num_parallel_calls=autotune, deterministic=deterministic)
     ds = pipeline.cache_shuffle_repeat(ds, cache=cache, shuffle=shuffle,
                                        shuffle_buffer=shuffle_buffer, seed=seed, repeat=repeat)
-    seeds = tf.data.Dataset.random(seed=seed).batch(2)
-    ds = tf.data.Dataset.zip((ds, seeds))
+    # Resized after the shuffle buffer (which holds the 128 uint8 crops); no augmentation
+    # here: each training step draws its own (module doc).
+    def to_source(ex):
+        rows = {k: v for k, v in ex.items() if k != "image"}
+        return {"source": resize(ex["image"], data.load_size), **rows}
 
-    def train_example(ex, s):
-        out = augment(ex["image"], ex["pose"], ex["yaw"], s, load_size=data.load_size,
-                      image_size=data.image_size, num_views=num_views, flip=data.flip,
-                      max_rotation=data.max_rotation)
-        return {**out, "identity": ex["identity"]}
-
-    ds = ds.map(train_example, num_parallel_calls=autotune, deterministic=deterministic)
+    ds = ds.map(to_source, num_parallel_calls=autotune, deterministic=deterministic)
     if multi_images > 1:
         # n different images of one subject per row: windows of n over the shuffled stream,
         # keyed by subject (within one pass no image repeats; across the repeat boundary a
@@ -197,19 +236,17 @@ def eval_dataset(file_pattern: str, batch_size: int, data, max_examples: int = 0
 
 
 def random_examples(n: int, cfg, seed: int = 0) -> dict:
-    """n random rows of the training batch (numpy; images uniform in [-1, 1], identities
-    below model.num_identities, consistent pose / yaw), for tests and benchmarks."""
+    """n random rows of make_dataset (numpy; source images uniform in 0..255 at load_size,
+    identities below model.num_identities, consistent pose / yaw), for tests and benchmarks."""
     rng = np.random.default_rng(seed)
     m, d = cfg.model, cfg.data
     k = m.multi_images
     shape = (n,) if k == 1 else (n, k)
-    s = d.image_size
     pose = rng.integers(0, d.num_views, shape).astype(np.int32)
     identity = rng.integers(0, m.num_identities, n).astype(np.int32)
-    out = {"image": rng.uniform(-1, 1, (*shape, s, s, 3)).astype(np.float32),
+    out = {"source": rng.uniform(0, 255, (*shape, d.load_size, d.load_size, 3)).astype(np.float32),
            "identity": identity, "pose": pose,
-           "yaw": (pose * YAW_STEP - d.max_yaw).astype(np.int32),
-           "flipped": np.zeros(shape, bool)}
+           "yaw": (pose * YAW_STEP - d.max_yaw).astype(np.int32)}
     if k > 1:
         out["identities"] = np.repeat(identity[:, None], k, axis=1)
     return out

@@ -3,25 +3,31 @@
 Networks: encoder (G_enc), decoder (G_dec), discriminator (D). Optimisers (spec 4.1, Adam 2e-4
 / beta1 0.5, core.optimizers.adam): d_optim over D, g_optim over G_enc + G_dec, and
 pretrain_optim over D's identity path when train.pretrain_d (spec 4.2). Random state: `rng`,
-the tf.random.Generator of every target pose, noise z and omega-dropout draw.
+the tf.random.Generator of every target pose, noise z, omega-dropout and augmentation draw.
 
 One loop iteration follows schedule.plan (identity pre-training, or the configured D:G
 schedule: alternate / adaptive / official); each D or G step draws fresh targets and noise
 and runs steps.py's computations (fresh syntheses per step, as the code's separate
-session.run calls do). The first GAN iteration after pre-training copies D's identity trunk
-into G_enc (networks.copy_identity_trunk).
+session.run calls do). The input pipeline yields un-augmented rows (inputs.py); each step
+augments them with seeds drawn from `rng` (inputs.augment_batch): fresh seeds for every D,
+G and pre-training step (the code re-draws the augmentation per session.run, spec 4.3), or
+one set per iteration shared by its steps with data.same_batch_for_d_and_g. The first GAN
+iteration after pre-training copies D's identity trunk into G_enc
+(networks.copy_identity_trunk).
 
 Distribution: each replica reads its own share of the global batch (core/runner.py); targets,
-z and omega draws are made once per worker in cross-replica context for the whole per-worker
-batch and each replica takes its contiguous slice, so the random stream is the checkpointed
-generator's whatever the replica count. Every loss is the replica's batch mean divided by
-the replica count; the optimiser sums gradients over replicas (the global-batch mean).
+z, omega and augmentation draws are made once per worker in cross-replica context for the
+whole per-worker batch and each replica takes its contiguous slice, so the random stream is
+the checkpointed generator's whatever the replica count. Every loss is the replica's batch
+mean divided by the replica count; the optimiser sums gradients over replicas (the
+global-batch mean).
 
 Scalars: d/<term> (+ d/acc_<name>) of the last D step (an iteration without one repeats the
 previous D step's values; schedule/d_steps says whether one ran), g/<term> of the last G step
 (+ g/pose_accuracy_synth or g/yaw_error_synth_deg), schedule/d_steps and g_steps, pretrain/*,
-and on logging iterations monitor/diversity_* (monitoring.py). Images on summary iterations:
-input | synthesis of the last G step, and one input rendered at every pose code.
+and on logging iterations monitor/diversity_* (monitoring.py, on the centre crops of the
+rows: inputs.test_view). Images on summary iterations: input | synthesis of the last G step,
+and one input rendered at every pose code.
 """
 from __future__ import annotations
 
@@ -128,6 +134,7 @@ class DrganTask(Task):
             input_context=input_context)
 
     def random_batch(self, batch_size, seed=0):
+        """Random rows of the input pipeline (un-augmented, inputs.random_examples)."""
         return {k: tf.constant(v) for k, v in
                 inputs.random_examples(batch_size, self.config, seed).items()}
 
@@ -144,6 +151,13 @@ class DrganTask(Task):
         if cfg.model.multi_images > 1 and cfg.model.omega_dropout > 0:
             omega = self.rng.uniform([rows, cfg.model.multi_images])
         return targets, z, omega
+
+    def augmentation_seeds(self, batch):
+        """One stateless augmentation seed per image of the per-worker rows `batch`: int64
+        [rows, 2] ([rows, n, 2] multi-image), cross-replica context (inputs.augment_batch)."""
+        n = self.config.model.multi_images
+        shape = [distribution.batch_size_of(batch)] + ([n] if n > 1 else []) + [2]
+        return self.rng.uniform_full_int(shape, tf.int64)
 
     def _slice(self, *tensors):
         return [None if t is None else distribution.replica_slice(t, self.worker.local_replicas)
@@ -163,51 +177,62 @@ class DrganTask(Task):
                                                  "(subject ids start at 1)")]
 
     # ------------------------------------------------------------------ the steps
-    def _d_step(self, batch):
+    # Each step takes the rows of the input pipeline and the augmentation seeds of the whole
+    # per-worker batch (augmentation_seeds); every replica augments its own slice.
+    def _augment(self, batch, seeds):
+        (seeds,) = self._slice(seeds)
+        return inputs.augment_batch(batch, seeds, self.config.data)
+
+    def _d_step(self, batch, seeds):
         targets, z, omega = self._draws(batch)
 
-        def replica_fn(batch, targets, z, omega):
+        def replica_fn(batch, seeds, targets, z, omega):
             targets, z, omega = self._slice(targets, z, omega)
             with tf.control_dependencies(self._check_labels(batch)):
-                grads, values = self._d_compute(batch, targets, z, omega_draw=omega)
+                grads, values = self._d_compute(self._augment(batch, seeds), targets, z,
+                                                omega_draw=omega)
             self.d_optim.apply_gradients(zip(grads, self.d_vars))
             return values
 
-        return distribution.reduce_sum(
-            self.strategy, self.strategy.run(replica_fn, args=(batch, targets, z, omega)))
+        return distribution.reduce_sum(self.strategy, self.strategy.run(
+            replica_fn, args=(batch, seeds, targets, z, omega)))
 
-    def _g_step(self, batch):
+    def _g_step(self, batch, seeds):
         targets, z, omega = self._draws(batch)
 
-        def replica_fn(batch, targets, z, omega):
+        def replica_fn(batch, seeds, targets, z, omega):
             targets, z, omega = self._slice(targets, z, omega)
-            grads, values, images = self._g_compute(batch, targets, z, omega_draw=omega)
+            grads, values, images = self._g_compute(self._augment(batch, seeds), targets, z,
+                                                    omega_draw=omega)
             self.g_optim.apply_gradients(zip(grads, self.g_vars))
             return values, images
 
-        values, images = self.strategy.run(replica_fn, args=(batch, targets, z, omega))
+        values, images = self.strategy.run(replica_fn, args=(batch, seeds, targets, z, omega))
         return (distribution.reduce_sum(self.strategy, values),
                 distribution.first_replica(self.strategy, images))
 
-    def _pretrain_step(self, batch):
+    def _pretrain_step(self, batch, seeds):
         scale = 1.0 / self.num_replicas
 
-        def replica_fn(batch):
+        def replica_fn(batch, seeds):
             with tf.control_dependencies(self._check_labels(batch)):
                 grads, values = steps.pretrain_compute(
-                    self.discriminator, batch, self.config, self.pretrain_vars, scale,
+                    self.discriminator, self._augment(batch, seeds), self.config,
+                    self.pretrain_vars, scale,
                     functools.partial(optimizers.scale_loss, self.pretrain_optim))
             self.pretrain_optim.apply_gradients(zip(grads, self.pretrain_vars))
             return values
 
-        return distribution.reduce_sum(self.strategy, self.strategy.run(replica_fn,
-                                                                         args=(batch,)))
+        return distribution.reduce_sum(self.strategy, self.strategy.run(
+            replica_fn, args=(batch, seeds)))
 
     def _monitor_step(self, batch):
         # The pose grid always: one trace, and a decoder pass on N^p images is cheap.
         scale = 1.0 / self.num_replicas
+        data = self.config.data
         values, images = self.strategy.run(
-            lambda b: steps.monitor(self.networks, b, self.config, scale, with_grid=True),
+            lambda b: steps.monitor(self.networks, inputs.test_view(b, data), self.config,
+                                    scale, with_grid=True),
             args=(batch,))
         return (distribution.reduce_sum(self.strategy, values),
                 distribution.first_replica(self.strategy, images))
@@ -222,20 +247,23 @@ class DrganTask(Task):
         eager = tf.executing_eagerly()
         it = int(self.iteration.numpy()) if eager else schedule.gan_start(tc) + 2
         plan = schedule.plan(tc, it)
+        # Augmentation seeds: fresh for every step, or one set for the iteration (spec 4.3).
+        shared = self.augmentation_seeds(batch) if self.config.data.same_batch_for_d_and_g else None
+        seeds = lambda: self.augmentation_seeds(batch) if shared is None else shared  # noqa: E731
         values, images = {}, {}
         if plan.pretrain:
-            values = {f"pretrain/{k}": v for k, v in self.pretrain_step(batch).items()}
+            values = {f"pretrain/{k}": v for k, v in self.pretrain_step(batch, seeds()).items()}
             return values, images
         if plan.copy_trunk:
             networks.copy_identity_trunk(self.discriminator, self.encoder)
         if plan.d_step:
-            self._last_d = {f"d/{k}": v for k, v in self.d_step(batch).items()}
+            self._last_d = {f"d/{k}": v for k, v in self.d_step(batch, seeds()).items()}
         g_steps = plan.g_steps
         if g_steps is None:  # adaptive: decided by the D step just run
             g_steps = (schedule.adaptive_g_steps(tc, float(self._last_d["d/acc_mean"]))
                        if eager else 1)
         for _ in range(g_steps):
-            g_values, g_images = self.g_step(batch)
+            g_values, g_images = self.g_step(batch, seeds())
         values.update(self._last_d)
         values.update({f"g/{k}": v for k, v in g_values.items()})
         values["schedule/d_steps"] = tf.constant(float(plan.d_step))

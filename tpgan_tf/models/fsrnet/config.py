@@ -17,7 +17,8 @@ import dataclasses
 from tpgan_tf.core.config import ExperimentConfig, TrainLoopConfig, register_config
 from tpgan_tf.core.layers import BN_MODES
 from tpgan_tf.models.fsrnet.prior_sets import (
-    LANDMARK_COUNTS, PARSING_SETS, PRIOR_SETS, PriorSet, label_remap)
+    LABEL_MIRRORS, LANDMARK_COUNTS, LANDMARK_MIRRORS, PARSING_SETS, PRIOR_SETS, PriorSet,
+    label_remap)
 
 _CHOICES = {
     "pooling": ("max", "avg"),
@@ -184,6 +185,14 @@ class FsrnetTrainConfig(TrainLoopConfig):
     # FSRGAN: one D step then one G step per batch ([CS]); D's RMSprop learning rate [UNV].
     gan: bool = False
     d_learning_rate: float = 2.5e-4
+    # Random horizontal flip of each training face (p = 0.5): image, landmarks (mirrored, left
+    # / right points swapped) and label map (left / right parts swapped). Off: no source
+    # flips, and what the official x8 Helen copies were is [UNV] (spec 7, 8.1).
+    flip: bool = False
+    # A trained FSRNet run (or a checkpoint prefix in one) whose generator weights start this
+    # run, e.g. FSRGAN from FSRNet (init_from.py); empty: random initialisation (spec 6.2:
+    # whether the paper fine-tunes is [UNV]; [CS] trains FSRGAN from scratch).
+    init_from: str = ""
 
     def validate(self) -> None:
         super().validate()
@@ -221,6 +230,14 @@ class FsrnetConfig(ExperimentConfig):
         if self.model.image_size % self.degradation.scale:
             raise ValueError(f"model.image_size {self.model.image_size} must be a multiple of "
                              f"degradation.scale {self.degradation.scale}")
+        pc = self.priors
+        if self.train.flip and (pc.landmark_scheme not in LANDMARK_MIRRORS
+                                or pc.label_map_set not in LABEL_MIRRORS):
+            raise ValueError(f"train.flip needs the left/right pairs of priors.landmark_scheme "
+                             f"{pc.landmark_scheme!r} and priors.label_map_set "
+                             f"{pc.label_map_set!r}; defined for the schemes "
+                             f"{sorted(LANDMARK_MIRRORS)} and the label sets "
+                             f"{sorted(LABEL_MIRRORS)}")
 
 
 # ---------------------------------------------------------------------- presets

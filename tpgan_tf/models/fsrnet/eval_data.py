@@ -135,6 +135,49 @@ def _folder_batch(rows, size: int, small_lr: bool) -> dict:
     return {"names": [r[0] for r in rows], "hr": hr, "x": x, "lr": lr, "landmarks": None}
 
 
+# The FSRNet release's test folders (fsrnet spec 0, 8), recognised by their names.
+RELEASE_FOLDERS = {
+    "helen_val_50_hr": "the FSRNet release's 50 Helen test faces (ids 18241-18633, spec 8.1)",
+    "celeba_val_1000_hr": "the FSRNet release's CelebA validation set: the last 1,000 CelebA "
+                          "images (201,600-202,599), NOT the paper's 18,001-18,100 (spec 8.2)",
+}
+
+
+def describe_folders(hr_dir: str) -> str:
+    """What the test set of an --hr_dir is: the release's folders by name, else the folder."""
+    base = os.path.basename(os.path.normpath(hr_dir))
+    return RELEASE_FOLDERS.get(base.lower(), f"image pairs of {base}/")
+
+
+def describe_records(data_dir: str, split: str = "test") -> str:
+    """What the `split` of face records is; for the test split from their manifest.json (source
+    and split settings of data_prep/build_face_records.py); the folder when there is none."""
+    import json
+
+    base = os.path.basename(os.path.normpath(data_dir))
+    try:
+        with open(os.path.join(data_dir, "manifest.json")) as f:
+            settings = json.load(f).get("settings", {})
+    except (OSError, ValueError):
+        settings = {}
+    source = settings.get("source")
+    if split != "test" or not source:
+        return f"the {split} split of the {source or 'face'} records of {base}/"
+    if source == "celeba":
+        return {"paper": "CelebA images 18,001-18,100 (the paper's split, spec 8.2), our crop",
+                "release": "CelebA's last 1,000 images (the release's split, NOT the paper's "
+                           "18,001-18,100; spec 8.2), our crop"}.get(
+            settings.get("celeba_split"), "CelebA face records")
+    if source == "helen":
+        return {"fsrnet": "Helen's last 50 annotation files (the release's 50 test faces, "
+                          "spec 8.1), our tight crop",
+                "helen": "Helen's own 330 test images (testnames.txt), our tight crop"}.get(
+            settings.get("helen_split"), "Helen face records")
+    if source == "synthetic":
+        return "held-out identities of the built-in synthetic faces"
+    return f"face records of {base}/"
+
+
 def records_landmarks(file_pattern: str) -> tuple[int, str]:
     """(landmark count, scheme) of the first record of the shards matching the pattern."""
     from tpgan_tf.data.face_records import read_metadata

@@ -143,6 +143,7 @@ def evaluate(task, data_dir: str | None, output_dir: str, *, hr_dir: str | None 
         pairs, skipped = eval_data.folder_pairs(hr_dir, lr_dir)
         batches = eval_data.folder_batches(pairs, batch_size, size, small, skipped, max_examples)
         data = {"hr_dir": hr_dir, "lr_dir": lr_dir}
+        description = eval_data.describe_folders(hr_dir)
         total = min(len(pairs), max_examples) if max_examples else len(pairs)
     else:
         pattern = split_pattern(data_dir, split)
@@ -159,6 +160,7 @@ def evaluate(task, data_dir: str | None, output_dir: str, *, hr_dir: str | None 
                 cfg.priors, num_landmarks=count, landmark_scheme=scheme))
         batches = eval_data.record_batches(pattern, cfg, batch_size, max_examples)
         data = {"records": pattern}
+        description = eval_data.describe_records(data_dir, split)
         total = max_examples or None
     name = test_set or _default_name(data_dir, hr_dir)
     methods = ("bicubic", "fsrnet") if method == "fsrnet" else ("bicubic",)
@@ -186,7 +188,10 @@ def evaluate(task, data_dir: str | None, output_dir: str, *, hr_dir: str | None 
     else:
         run["network"] = "none (bicubic alone)"
     results = {"kind": "super_resolution", "model": "fsrnet", "method": method,
-               "test_sets": {name: scores.summary()}, "skipped": skipped,
+               "random_weights": resolver is not None and bool((run_info or {}).get(
+                   "random_weights")),
+               "test_sets": {name: {**scores.summary(), "description": description}},
+               "skipped": skipped,
                "seconds": round(time.perf_counter() - start, 2), "run": run}
     page = report.write_report(output_dir, results, scores, name)
     return results, page

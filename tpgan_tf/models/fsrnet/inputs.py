@@ -13,7 +13,9 @@ Every batch is a dict (B = batch size, S = model.image_size = 128, s = S / degra
     landmarks  [B, N, 2] float32: 0-based pixel-centre coordinates of the HR crop
     parsing    [B, S, S] uint8: the stored label map (Helen-11 ids)
 with `with_metadata=True` also name, source string [B]. Everything after the PNG decoding runs
-once per batch.
+once per batch. With train.flip each training face is mirrored with probability 1/2 before
+batching (flip_face; stateless draws from the seed and the face's position in the stream, so
+a deterministic run and its resume see the same flips).
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ import tensorflow as tf
 from tpgan_tf.data import pipeline
 from tpgan_tf.data.face_records import parse_face
 from tpgan_tf.models.fsrnet import degradation, priors
+from tpgan_tf.models.fsrnet.prior_sets import LABEL_MIRRORS, LANDMARK_MIRRORS
 
 IMAGE_KEYS = ("x", "hr", "lr")
 
@@ -50,12 +53,59 @@ def to_training_batch(batch: dict, cfg) -> dict:
     return out
 
 
+def flip_face(ex: dict, landmark_mirror, label_mirror) -> dict:
+    """One parse_face dict mirrored left-right: hr [S, S, 3] and parsing [S, S] columns
+    reversed, parsing labels swapped by label_mirror (LABEL_MIRRORS), landmarks [N, 2] (x, y)
+    moved to x' = S - 1 - x (pixel centres) and reordered by landmark_mirror (LANDMARK_MIRRORS:
+    point i of the result is point landmark_mirror[i] of the input). Other keys unchanged."""
+    size = tf.cast(tf.shape(ex["hr"])[1], tf.float32)
+    points = tf.cast(ex["landmarks"], tf.float32)
+    points = tf.stack([size - 1.0 - points[:, 0], points[:, 1]], axis=-1)
+    labels = tf.gather(tf.constant(label_mirror, ex["parsing"].dtype),
+                       tf.cast(ex["parsing"][:, ::-1], tf.int32))
+    return {**ex, "hr": ex["hr"][:, ::-1], "parsing": labels,
+            "landmarks": tf.gather(points, tf.constant(landmark_mirror, tf.int32))}
+
+
+def _random_flip(cfg, seed: int | None, stream: int):
+    """(index, face) -> the face, mirrored with probability 1/2 (stateless under a seed)."""
+    landmark_mirror = LANDMARK_MIRRORS[cfg.priors.landmark_scheme]
+    label_mirror = LABEL_MIRRORS[cfg.priors.label_map_set]
+
+    def fn(index, ex):
+        if seed is None:
+            draw = tf.random.uniform([])
+        else:
+            draw = tf.random.stateless_uniform([], seed=tf.stack(
+                [tf.constant(seed + stream, tf.int64), index]))
+        return tf.cond(draw < 0.5, lambda: flip_face(ex, landmark_mirror, label_mirror),
+                       lambda: ex)
+    return fn
+
+
 def _parse(cfg, with_metadata: bool):
     def parse(serialized):
         ex = parse_face(serialized, cfg.priors.num_landmarks, cfg.model.image_size)
         keep = ("hr", "parsing", "landmarks") + (("name", "source") if with_metadata else ())
         return {k: ex[k] for k in keep}
     return parse
+
+
+def check_landmark_count(file_pattern: str, cfg) -> None:
+    """ValueError, before any training, when the records of `file_pattern` hold another number
+    of landmarks than the config's prior head predicts (priors.num_landmarks); the message says
+    which overrides fit the records."""
+    from tpgan_tf.models.fsrnet.eval_data import records_landmarks
+
+    count, scheme = records_landmarks(file_pattern)
+    pc = cfg.priors
+    if count != pc.num_landmarks:
+        raise ValueError(
+            f"{file_pattern}: the records hold {count} landmarks per face ({scheme}), but config "
+            f"{cfg.name!r} predicts priors.num_landmarks={pc.num_landmarks} "
+            f"({pc.landmark_scheme}); train with --override=priors.num_landmarks={count} "
+            f"--override=priors.landmark_scheme={scheme}, or build records with "
+            f"{pc.num_landmarks} points")
 
 
 def make_dataset(file_pattern: str, cfg, batch_size: int, *, shuffle: bool = True,
@@ -75,6 +125,10 @@ def make_dataset(file_pattern: str, cfg, batch_size: int, *, shuffle: bool = Tru
     ds = ds.map(_parse(cfg, False), num_parallel_calls=autotune, deterministic=deterministic)
     ds = pipeline.cache_shuffle_repeat(ds, cache=cache, shuffle=shuffle,
                                        shuffle_buffer=shuffle_buffer, seed=seed, repeat=repeat)
+    if cfg.train.flip:
+        stream = input_context.input_pipeline_id if input_context is not None else 0
+        ds = ds.enumerate().map(_random_flip(cfg, seed, stream), num_parallel_calls=autotune,
+                                deterministic=deterministic)
     ds = ds.batch(batch_size, drop_remainder=True)
     ds = ds.map(lambda b: to_training_batch(b, cfg), num_parallel_calls=autotune,
                 deterministic=deterministic)

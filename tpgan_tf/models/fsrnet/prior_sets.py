@@ -27,6 +27,25 @@ REMAPS = {
 # tpgan_tf/evaluation/sr_metrics.py).
 LANDMARK_COUNTS = {"helen194": 194, "ibug68": 68, "celeba5": 5}
 
+# Horizontal flips (train.flip): MIRRORS[scheme][i] = the point that becomes point i of the
+# mirrored face (its left/right partner; points on the midline map to themselves).
+# iBUG 68: jaw 0-16 reversed, brows 17-21 <-> 26-22, nose bridge 27-30 kept, nostrils
+# 31-35 reversed, eyes 36-41 <-> 45-42 and 47-46 (corner to corner, upper lid to upper lid),
+# outer lips 48-54 reversed and 55-59 reversed, inner lips 60-64 reversed and 65-67 reversed
+# (checked against the synthetic head's own face coordinates: u -> -u exactly).
+_IBUG68_MIRROR = (tuple(range(16, -1, -1)) + tuple(range(26, 16, -1)) + (27, 28, 29, 30)
+                  + (35, 34, 33, 32, 31) + (45, 44, 43, 42, 47, 46) + (39, 38, 37, 36, 41, 40)
+                  + tuple(range(54, 47, -1)) + (59, 58, 57, 56, 55) + (64, 63, 62, 61, 60)
+                  + (67, 66, 65))
+LANDMARK_MIRRORS = {
+    "ibug68": _IBUG68_MIRROR,
+    "celeba5": (1, 0, 2, 4, 3),  # left eye, right eye, nose, left mouth, right mouth
+    # helen194: Helen's contour order (where each closed contour starts, which way it runs)
+    # was not available here, so its left/right pairs are not defined (train.flip refuses it).
+}
+# LABEL_MIRRORS[label set][label] = the label of the mirrored pixel (left/right parts swap).
+LABEL_MIRRORS = {"helen11": (0, 1, 3, 2, 5, 4, 6, 7, 8, 9, 10), "global3": (0, 1, 2)}
+
 
 @dataclasses.dataclass(frozen=True)
 class PriorSet:

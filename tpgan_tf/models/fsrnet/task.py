@@ -75,10 +75,16 @@ class FsrnetTask(Task):
     def check_resources(cls, config: FsrnetConfig, resources: Mapping[str, str]) -> None:
         import os
 
+        from tpgan_tf.models.fsrnet.init_from import check_init_from
+
         path = resources.get("vgg16_weights")
         if path and not os.path.isfile(path):
             raise MissingResourceError(f"--vgg16_weights={path!r} does not exist; "
                                        f"{HOW_TO_GET_WEIGHTS}")
+        try:
+            check_init_from(config)
+        except (FileNotFoundError, ValueError) as err:
+            raise MissingResourceError(str(err)) from None
 
     # ------------------------------------------------------------------ building
     @property
@@ -91,6 +97,9 @@ class FsrnetTask(Task):
         size = max(32, 2 ** (cfg.model.hourglass_depth + 1))
         self.generator = FsrnetGenerator.from_config_sections(
             cfg.model, cfg.num_priors).build_for_size(size)
+        if not self.for_inference:  # train.init_from: the generator of a trained FSRNet run
+            from tpgan_tf.models.fsrnet.init_from import init_generator
+            init_generator(self.generator, cfg, lambda s: print(s, file=sys.stderr, flush=True))
         networks = {"generator": self.generator}
         self.discriminator = self.vgg = None
         if self.gan:
@@ -144,10 +153,12 @@ class FsrnetTask(Task):
 
     # ------------------------------------------------------------------ data
     def train_dataset(self, data_dir, input_context):
-        from tpgan_tf.models.fsrnet.inputs import make_dataset
+        from tpgan_tf.models.fsrnet.inputs import check_landmark_count, make_dataset
 
         tc, rt = self.config.train, self.config.runtime
-        return make_dataset(split_pattern(data_dir, "train"), self.config,
+        pattern = split_pattern(data_dir, "train")
+        check_landmark_count(pattern, self.config)  # one clear error, not a failed assertion
+        return make_dataset(pattern, self.config,
                             input_context.get_per_replica_batch_size(tc.batch_size),
                             deterministic=rt.deterministic,
                             seed=tc.seed if rt.deterministic else None,
@@ -284,6 +295,11 @@ class FsrnetTask(Task):
         if purpose == "evaluate":
             return evaluate_flags()
         return super().command_flags(purpose)
+
+    @classmethod
+    def evaluation_needs_weights(cls, options):
+        """--method=bicubic scores the bicubic input alone: no network."""
+        return options.get("method", "fsrnet") != "bicubic"
 
     def super_resolver(self):
         from tpgan_tf.models.fsrnet.serving import SuperResolver

@@ -19,6 +19,7 @@ import tensorflow as tf
 from tpgan_tf.data.pipeline import list_shards, split_pattern
 from tpgan_tf.evaluation import frontalization as fr
 from tpgan_tf.evaluation.evaluator import Evaluator
+from tpgan_tf.evaluation.report import mark_weights
 from tpgan_tf.evaluation.frontalization_report import write_report
 from tpgan_tf.evaluation.recognition import FaceRecord
 from tpgan_tf.faces.parts import IMAGE_SIZE, PART_NAMES
@@ -132,6 +133,7 @@ def evaluate(task, data_dir: str, output_dir: str, *, lightcnn_weights: str | No
                         max_examples=max_examples, sheet_rows=sheet_rows, progress=progress)
     bar.close()
     results = fr.summarise(data, METHOD, METHOD_LABEL)
+    mark_weights(results, run_info)
     results["paper_rows"], results["paper_note"] = PAPER_SETTING2, PAPER_NOTE
     results["run"] = {"data": pattern, **(run_info or {}), "config": cfg.name,
                       "generator_width": cfg.model.width, "bn_mode": cfg.model.bn_mode,
