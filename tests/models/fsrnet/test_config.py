@@ -1,19 +1,22 @@
-"""FSRNet config: presets, validation, and parameter counts against the spec's [COMP] numbers."""
+"""FSRNet config: presets, validation, the eval and weights sections, and the parameter counts
+of each preset's networks (networks.py) against the spec's [COMP] numbers."""
 import functools
 
 import pytest
 
 from tests.models.fsrnet import param_tables as T
 from tpgan_tf.core.config import apply_overrides, copy_config, get_config, presets, scaled
-from tpgan_tf.models.fsrnet.config import parameter_counts
+from tpgan_tf.models.fsrnet import networks
 
 PRESETS = ("paper", "celeba", "gan", "demo", "tiny")
 
 
 @functools.cache
 def _counts(name, *overrides):
-    """parameter_counts of a preset with overrides, built once per module (~2 s each)."""
-    return parameter_counts(apply_overrides(get_config(name, task="fsrnet"), list(overrides)))
+    """parameter_counts of a preset's networks with overrides, built once per module (~2 s
+    each)."""
+    cfg = apply_overrides(get_config(name, task="fsrnet"), list(overrides))
+    return networks.parameter_counts(networks.build_networks(cfg), cfg)
 
 
 def test_presets_are_registered_and_round_trip():
@@ -76,9 +79,24 @@ def test_bad_values_raise_naming_the_field():
                             ("priors.parsing_set=lapa", "parsing_set"),
                             ("priors.heatmap_sigma=0", "heatmap_sigma"),
                             ("train.rmsprop_rho=1.0", "rmsprop_rho"),
+                            ("eval.method=nearest", "eval.method must be one of"),
                             ("model.bn_mode=batch", "bn_mode")]:
         with pytest.raises(ValueError, match=match):
             apply_overrides(cfg, [override])
     ok = apply_overrides(cfg, ["priors.num_landmarks=5", "priors.landmark_scheme=celeba5",
                                "priors.parsing_set=helen11"])
     assert ok.num_priors == 16
+
+
+def test_eval_and_weights_sections_hold_the_former_flags():
+    """The evaluation options (formerly --hr_dir, --lr_dir, --method, --test_set) and the VGG-16
+    file (formerly --vgg16_weights) are config fields with the flags' defaults, saved with a
+    run and set by overrides."""
+    cfg = get_config("gan", task="fsrnet")
+    e = cfg.eval
+    assert (e.hr_dir, e.lr_dir, e.method, e.test_set) == ("", "", "fsrnet", "")
+    assert (e.split, e.batch_size, e.max_examples, e.sheet_rows) == ("test", 16, 0, 6)
+    assert cfg.weights.vgg16 == ""
+    cfg = apply_overrides(cfg, ["eval.method=bicubic", "eval.hr_dir=HR", "weights.vgg16=v.h5"])
+    assert (cfg.eval.method, cfg.eval.hr_dir, cfg.weights.vgg16) == ("bicubic", "HR", "v.h5")
+    assert copy_config(cfg).to_dict() == cfg.to_dict()

@@ -1,7 +1,8 @@
 """FSRNet's evaluation (tpgan_tf/models/fsrnet/evaluation.py, eval_data.py, report.py): bicubic
 scoring of a tiny folder of pairs (16 x 16 PNG and 128 x 128 JPEG LR files) against sr_metrics
-by hand, unmatched and bad files skipped and listed, the model on test records with the prior
-head's NME, and the results files of the demo page."""
+by hand, through FsrnetEvaluator with the config's eval section, unmatched and bad files
+skipped and listed, the model on test records with the prior head's NME, and the results
+files of the demo page."""
 from __future__ import annotations
 
 import json
@@ -15,8 +16,11 @@ import pytest
 import tensorflow as tf
 
 from tests.conftest import REPO
+from tpgan_tf.core.config import apply_overrides, get_config
 from tpgan_tf.evaluation import sr_metrics
 from tpgan_tf.models.fsrnet import degradation, eval_data, report
+from tpgan_tf.models.fsrnet.evaluation import FsrnetEvaluator, evaluate
+from tpgan_tf.models.fsrnet.task import FsrnetTask
 
 
 def _pairs(root, rng):
@@ -50,11 +54,27 @@ def _pairs(root, rng):
     return hr_dir, lr_dir, expected
 
 
+def _evaluator(task, overrides) -> FsrnetEvaluator:
+    """The task's evaluator reading the eval section of task.config + overrides (what
+    experiments.evaluate builds from --override=eval.*), without rebuilding the task."""
+    evaluator = FsrnetEvaluator(task)
+    evaluator.config = apply_overrides(task.config, overrides)
+    return evaluator
+
+
+def test_bicubic_needs_no_trained_weights():
+    cfg = get_config("tiny", "fsrnet")
+    assert FsrnetTask.evaluator is FsrnetEvaluator
+    assert FsrnetEvaluator.needs_trained_weights(cfg)
+    assert not FsrnetEvaluator.needs_trained_weights(apply_overrides(cfg, ["eval.method=bicubic"]))
+
+
 def test_bicubic_scoring_of_a_folder_of_pairs(fsrnet_inference, tmp_path):
     task, _ = fsrnet_inference
     hr_dir, lr_dir, expected = _pairs(str(tmp_path), np.random.default_rng(0))
-    results, page = task.evaluate(None, str(tmp_path / "out"), hr_dir=hr_dir, lr_dir=lr_dir,
-                                  method="bicubic", test_set="tiny_pairs", show_progress=False)
+    evaluator = _evaluator(task, [f"eval.hr_dir={hr_dir}", f"eval.lr_dir={lr_dir}",
+                                  "eval.method=bicubic", "eval.test_set=tiny_pairs"])
+    results, page = evaluator.evaluate(None, str(tmp_path / "out"), show_progress=False)
     summary = results["test_sets"]["tiny_pairs"]
     assert summary["examples"] == 2 and list(summary["methods"]) == ["bicubic"]
     hr = np.stack([expected[s][0] for s in ("a", "b")])
@@ -64,8 +84,8 @@ def test_bicubic_scoring_of_a_folder_of_pairs(fsrnet_inference, tmp_path):
     assert summary["methods"]["bicubic"]["ssim"] == pytest.approx(ssim.mean(), abs=1e-9)
     assert 15 < psnr.min() and psnr.max() < 48.13
     reasons = {os.path.basename(s["path"]): s["reason"] for s in results["skipped"]}
-    assert reasons == {"c.png": "no LR file of this name in --lr_dir",
-                       "d.png": "no HR file of this name in --hr_dir",
+    assert reasons == {"c.png": "no LR file of this name in eval.lr_dir",
+                       "d.png": "no HR file of this name in eval.hr_dir",
                        "e.png": "HR is 64x64, expected 128x128"}
     # the files: results.json (with the demo page's summary table), CSV, sheet, page
     out = tmp_path / "out"
@@ -83,7 +103,7 @@ def test_bicubic_scoring_of_a_folder_of_pairs(fsrnet_inference, tmp_path):
 
 def test_model_on_test_records_with_landmark_nme(fsrnet_inference, fsrnet_records, tmp_path):
     task, resolver = fsrnet_inference
-    results, _ = task.evaluate(fsrnet_records, str(tmp_path), batch_size=2, show_progress=False)
+    results, _ = evaluate(task, fsrnet_records, str(tmp_path), batch_size=2, show_progress=False)
     summary = results["test_sets"][os.path.basename(fsrnet_records)]
     assert summary["examples"] == 3 and list(summary["methods"]) == ["bicubic", "fsrnet"]
     base = os.path.basename(fsrnet_records)
@@ -98,6 +118,7 @@ def test_model_on_test_records_with_landmark_nme(fsrnet_inference, fsrnet_record
         sr_metrics.y_psnr(batch["x"], batch["hr"]).mean(), abs=1e-9)
     assert summary["nme"] > 0  # random weights: some error
     assert "prior-head landmark NME" in report.summary_text(results)
+    assert FsrnetEvaluator.summary_text(results) == report.summary_text(results)
     header, rows = report.paper_layout_table(results)
     assert header[-2:] == [f"{os.path.basename(fsrnet_records)} PSNR",
                            f"{os.path.basename(fsrnet_records)} SSIM"]
@@ -106,20 +127,21 @@ def test_model_on_test_records_with_landmark_nme(fsrnet_inference, fsrnet_record
 
 def test_input_errors_name_the_problem(fsrnet_inference, tmp_path):
     task, _ = fsrnet_inference
-    with pytest.raises(ValueError, match="give both --hr_dir and --lr_dir"):
-        task.evaluate(None, str(tmp_path), hr_dir=str(tmp_path))
+    with pytest.raises(ValueError, match="give both eval.hr_dir and eval.lr_dir"):
+        evaluate(task, None, str(tmp_path), hr_dir=str(tmp_path))
     with pytest.raises(ValueError, match="needs --data_dir"):
-        task.evaluate(None, str(tmp_path))
-    with pytest.raises(FileNotFoundError, match="--hr_dir='/nope': not a folder"):
-        task.evaluate(None, str(tmp_path), hr_dir="/nope", lr_dir="/nope")
+        evaluate(task, None, str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="eval.hr_dir='/nope': not a folder"):
+        evaluate(task, None, str(tmp_path), hr_dir="/nope", lr_dir="/nope")
 
 
 @pytest.mark.slow
 def test_bicubic_needs_no_run_or_preset_on_the_command_line(tmp_path):
     hr_dir, lr_dir, _ = _pairs(str(tmp_path), np.random.default_rng(1))
     proc = subprocess.run(
-        [sys.executable, "-m", "experiments.evaluate", "--model=fsrnet", "--method=bicubic",
-         f"--hr_dir={hr_dir}", f"--lr_dir={lr_dir}", f"--output_dir={tmp_path / 'out'}"],
+        [sys.executable, "-m", "experiments.evaluate", "--model=fsrnet",
+         "--override=eval.method=bicubic", f"--override=eval.hr_dir={hr_dir}",
+         f"--override=eval.lr_dir={lr_dir}", f"--output_dir={tmp_path / 'out'}"],
         capture_output=True, text=True, cwd=REPO, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "hr: Bicubic  Y-PSNR" in proc.stdout and "results page:" in proc.stdout
@@ -127,16 +149,15 @@ def test_bicubic_needs_no_run_or_preset_on_the_command_line(tmp_path):
 
 def test_records_of_another_landmark_count_bicubic_only(fsrnet_inference, tmp_path):
     from tests.models.fsrnet.conftest import write_face_records
-    from tpgan_tf.core.config import apply_overrides, get_config
 
     task, _ = fsrnet_inference
     five = apply_overrides(get_config("tiny", "fsrnet"), ["priors.num_landmarks=5",
                                                           "priors.landmark_scheme=celeba5"])
     write_face_records(str(tmp_path / "test-00000-of-00001.tfrecord"), five, 2)
     with pytest.raises(ValueError, match="hold 5 landmarks .* predicts 68"):
-        task.evaluate(str(tmp_path), str(tmp_path / "out"), show_progress=False)
-    results, _ = task.evaluate(str(tmp_path), str(tmp_path / "out"), method="bicubic",
-                               show_progress=False)
+        evaluate(task, str(tmp_path), str(tmp_path / "out"), show_progress=False)
+    results, _ = evaluate(task, str(tmp_path), str(tmp_path / "out"), method="bicubic",
+                          show_progress=False)
     assert results["test_sets"][tmp_path.name]["examples"] == 2
 
 

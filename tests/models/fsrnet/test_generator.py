@@ -10,6 +10,7 @@ from tests.models.fsrnet import param_tables as T
 from tpgan_tf.core.config import get_config
 from tpgan_tf.models.fsrnet.blocks import ResidualBlock
 from tpgan_tf.models.fsrnet.generator import FsrnetGenerator
+from tpgan_tf.models.fsrnet.networks import build_generator
 
 
 def _count(layer):
@@ -19,7 +20,7 @@ def _count(layer):
 @pytest.fixture(scope="module")
 def tiny():
     cfg = get_config("tiny", task="fsrnet")
-    g = FsrnetGenerator.from_config_sections(cfg.model, cfg.num_priors)
+    g = build_generator(cfg)
     x = tf.constant(np.random.default_rng(0).uniform(size=(2, 32, 32, 3)), tf.float32)
     return cfg, g, x, g(x, training=False)
 

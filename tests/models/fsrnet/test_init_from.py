@@ -60,21 +60,22 @@ def test_fsrgan_starts_from_the_fsrnet_generator_and_a_fresh_discriminator(fsrne
     d, fresh_d = _values(task.discriminator), _values(fresh.discriminator)
     for path, value in fresh_d.items():
         np.testing.assert_array_equal(d[path], value, err_msg=path)
-    assert int(task.g_optim.iterations.numpy()) == 0 and int(task.iteration.numpy()) == 0
+    assert int(task.optimizers["g_optim"].iterations.numpy()) == 0
+    assert int(task.iteration.numpy()) == 0
 
 
 def test_a_missing_or_mismatched_run_is_refused_before_building(fsrnet_run, tmp_path):
     run_dir, _ = fsrnet_run
     with pytest.raises(MissingResourceError, match="no such run directory or checkpoint"):
-        FsrnetTask.check_resources(_gan(str(tmp_path / "nope")), {})
+        FsrnetTask.check_weights(_gan(str(tmp_path / "nope")))
     with pytest.raises(MissingResourceError, match="its generator differs from this config's: "
                        "width 0.0625 there, 0.125 here"):
-        FsrnetTask.check_resources(_gan(run_dir, "model.width=0.125"), {})
-    FsrnetTask.check_resources(_gan(run_dir, "model.d_num_layers=2"), {})  # D only: fine
+        FsrnetTask.check_weights(_gan(run_dir, "model.width=0.125"))
+    FsrnetTask.check_weights(_gan(run_dir, "model.d_num_layers=2"))  # D only: fine
     (tmp_path / "empty").mkdir()
     save_config(get_config("tiny", "fsrnet"), str(tmp_path / "empty"))
     with pytest.raises(MissingResourceError, match="no checkpoint found"):
-        FsrnetTask.check_resources(_gan(str(tmp_path / "empty")), {})
+        FsrnetTask.check_weights(_gan(str(tmp_path / "empty")))
 
 
 def test_train_script_with_a_wrong_init_from_is_one_error_line(tmp_path):

@@ -1,7 +1,8 @@
 """FSRNet serving (tpgan_tf/models/fsrnet/serving.py and its export): the in-graph upsampling
 is the training input's; `super_resolve` equals the Keras generator; the export of
 `--config=tiny` alone (random weights) loads with TF Serving's session loader in a fresh
-process and gives the same numbers; SIGNATURE_INPUTS and serving_examples match the export."""
+process and gives the same numbers; SuperResolver (the task's serving module) says its
+SIGNATURE_INPUTS and gives example requests (`examples`) that match the export."""
 from __future__ import annotations
 
 import os
@@ -12,7 +13,7 @@ import tensorflow as tf
 
 from tests.models.fsrnet.conftest import SMALL_OVERRIDES
 from tpgan_tf.models.fsrnet import degradation
-from tpgan_tf.models.fsrnet.serving import to_uint8
+from tpgan_tf.models.fsrnet.serving import SuperResolver, to_uint8
 from tpgan_tf.models.fsrnet.task import FsrnetTask
 from tpgan_tf.serving import export
 
@@ -66,7 +67,7 @@ def test_export_runs_in_the_session_loader_and_matches(fsrnet_export, fsrnet_inf
     assert (info["lr_size"], info["image_size"], info["num_landmarks"]) == (16, 128, 68)
     out, signatures = export.session_loader_check(fsrnet_export, "super_resolve",
                                                   {"lr": lr_faces}, str(tmp_path))
-    assert sorted(signatures) == sorted(FsrnetTask.SIGNATURE_INPUTS)
+    assert sorted(signatures) == sorted(SuperResolver.SIGNATURE_INPUTS)
     loaded = tf.saved_model.load(fsrnet_export)
     direct = loaded.signatures["super_resolve"](lr=tf.constant(lr_faces))
     np.testing.assert_allclose(out["sr_float"], direct["sr_float"].numpy(), atol=1e-5)
@@ -76,13 +77,14 @@ def test_export_runs_in_the_session_loader_and_matches(fsrnet_export, fsrnet_inf
     assert np.abs(resolver.super_resolve_numpy(lr_faces)["sr_float"] - out["sr_float"]).max() > 0
 
 
-def test_signature_inputs_and_serving_examples_match_the_export(fsrnet_export,
+def test_signature_inputs_and_example_requests_match_the_export(fsrnet_export,
                                                                fsrnet_inference):
     loaded = tf.saved_model.load(fsrnet_export)
     task, _ = fsrnet_inference
-    examples = task.serving_examples(3)
-    assert set(examples) == set(FsrnetTask.SIGNATURE_INPUTS)
-    for name, inputs in FsrnetTask.SIGNATURE_INPUTS.items():
+    assert FsrnetTask.serving is SuperResolver
+    examples = SuperResolver.examples(task.config, 3)
+    assert set(examples) == set(SuperResolver.SIGNATURE_INPUTS)
+    for name, inputs in SuperResolver.SIGNATURE_INPUTS.items():
         fn = loaded.signatures[name]
         specs = fn.structured_input_signature[1]
         assert set(specs) == set(inputs), name

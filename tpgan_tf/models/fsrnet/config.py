@@ -1,6 +1,13 @@
-"""FSRNet / FSRGAN configuration: dataclass sections, presets, parameter counts.
+"""FSRNet / FSRGAN's config sections and presets (the model registers them in task.py).
 
-Presets (registered as model "fsrnet"):
+Sections: model (networks, spec 3-4), priors (the prior head's targets, spec 5), degradation
+(LR inputs, spec 1), loss (spec 6), train (spec 7), weights (the VGG-16 file of FSRGAN's
+perceptual loss, spec 6.2), eval (the spec 9 evaluation), plus the core's runtime.
+
+    cfg = get_config("gan", "fsrnet")
+    cfg = apply_overrides(cfg, ["weights.vgg16=vgg16_notop.h5", "eval.method=bicubic"])
+
+Presets:
   paper   FSRNet on Helen priors (194 landmarks + 3 global parsing maps, K = 197), RMSprop
           2.5e-4 (rho 0.99, eps 1e-8), batch 14 (fsrnet spec 7), full width.
   celeba  the same with CelebA-style priors (68 landmarks + 11 parsing maps, K = 79).
@@ -14,7 +21,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from tpgan_tf.core.config import ExperimentConfig, TrainLoopConfig, register_config
+from tpgan_tf.core.config import EvalConfig as CoreEvalConfig
+from tpgan_tf.core.config import ExperimentConfig, TrainLoopConfig
 from tpgan_tf.core.layers import BN_MODES
 from tpgan_tf.models.fsrnet.prior_sets import (
     LABEL_MIRRORS, LANDMARK_COUNTS, LANDMARK_MIRRORS, PARSING_SETS, PRIOR_SETS, PriorSet,
@@ -32,7 +40,7 @@ _CHOICES = {
 
 
 @dataclasses.dataclass
-class FsrnetModelConfig:
+class ModelConfig:
     """Networks of spec 3-4 and the switches for what the spec leaves open."""
 
     width: float = 1.0  # multiplies every channel count; 1.0 = the spec's [COMP] counts
@@ -81,7 +89,7 @@ class FsrnetModelConfig:
 
 
 @dataclasses.dataclass
-class FsrnetPriorConfig:
+class PriorConfig:
     """The prior head's targets (spec 5): heatmaps of num_landmarks points, then one map per
     class of parsing_set made from label maps of label_map_set. K = their sum."""
 
@@ -94,7 +102,7 @@ class FsrnetPriorConfig:
     heatmap_sigma: float = 1.0
 
     @classmethod
-    def from_set(cls, name: str, **kwargs) -> "FsrnetPriorConfig":
+    def from_set(cls, name: str, **kwargs) -> "PriorConfig":
         """The section of a named prior set of prior_sets.PRIOR_SETS."""
         if name not in PRIOR_SETS:
             raise ValueError(f"unknown prior set {name!r}; choose one of {sorted(PRIOR_SETS)}")
@@ -126,7 +134,7 @@ class FsrnetPriorConfig:
 
 
 @dataclasses.dataclass
-class FsrnetDegradationConfig:
+class DegradationConfig:
     """How LR inputs are made from HR faces (spec 1)."""
 
     scale: int = 8  # antialiased bicubic 128 -> 16, then bicubic back to 128 [OFF][COMP]
@@ -144,7 +152,7 @@ class FsrnetDegradationConfig:
 
 
 @dataclasses.dataclass
-class FsrnetLossConfig:
+class LossConfig:
     """Loss weights (spec 6). Every MSE is the MEAN over all elements (Torch's nn.MSELoss),
     which these weights assume; see losses.py."""
 
@@ -161,7 +169,7 @@ class FsrnetLossConfig:
 
 
 @dataclasses.dataclass
-class FsrnetTrainConfig(TrainLoopConfig):
+class TrainConfig(TrainLoopConfig):
     """Optimisation (spec 7). RMSprop in Torch's form: w -= lr g / (sqrt(v) + eps), v =
     rho v + (1 - rho) g^2. (Keras' RMSprop puts eps inside the sqrt, sqrt(v + eps): with
     eps 1e-8 that floors the denominator at 1e-4, not 1e-8.)"""
@@ -211,15 +219,50 @@ class FsrnetTrainConfig(TrainLoopConfig):
 
 
 @dataclasses.dataclass
+class WeightsConfig:
+    """Weight files training reads (frozen networks, never checkpointed)."""
+
+    # VGG-16 of FSRGAN's perceptual loss (spec 6.2): a Keras weights file of
+    # keras.applications.VGG16(include_top=False) (perceptual.HOW_TO_GET_WEIGHTS). Without it
+    # the gamma_P term is off (logged as 0), with a message at the start of training.
+    vgg16: str = ""
+
+
+EVAL_METHODS = ("fsrnet", "bicubic")
+
+
+@dataclasses.dataclass
+class EvalConfig(CoreEvalConfig):
+    """Options of the spec 9 evaluation (experiments.evaluate, evaluation.py)."""
+
+    # A folder of 128 x 128 HR test images paired by file name with lr_dir (128 x 128
+    # bicubic-upsampled or 16 x 16 LR files), instead of --data_dir records.
+    hr_dir: str = ""
+    lr_dir: str = ""
+    # "fsrnet": the model and bicubic; "bicubic": bicubic alone (scores no network, so it
+    # needs no trained run).
+    method: str = "fsrnet"
+    # The test set's name in the results (default: the folder or records name).
+    test_set: str = ""
+
+    def validate(self) -> None:
+        super().validate()
+        if self.method not in EVAL_METHODS:
+            raise ValueError(f"eval.method must be one of {EVAL_METHODS}, got {self.method!r}")
+
+
+@dataclasses.dataclass
 class FsrnetConfig(ExperimentConfig):
     """The config of an FSRNet / FSRGAN run (train.gan selects FSRGAN)."""
 
-    model: FsrnetModelConfig = dataclasses.field(default_factory=FsrnetModelConfig)
-    priors: FsrnetPriorConfig = dataclasses.field(default_factory=FsrnetPriorConfig)
-    degradation: FsrnetDegradationConfig = dataclasses.field(
-        default_factory=FsrnetDegradationConfig)
-    loss: FsrnetLossConfig = dataclasses.field(default_factory=FsrnetLossConfig)
-    train: FsrnetTrainConfig = dataclasses.field(default_factory=FsrnetTrainConfig)
+    task: str = "fsrnet"
+    model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+    priors: PriorConfig = dataclasses.field(default_factory=PriorConfig)
+    degradation: DegradationConfig = dataclasses.field(default_factory=DegradationConfig)
+    loss: LossConfig = dataclasses.field(default_factory=LossConfig)
+    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+    weights: WeightsConfig = dataclasses.field(default_factory=WeightsConfig)
+    eval: EvalConfig = dataclasses.field(default_factory=EvalConfig)
 
     @property
     def num_priors(self) -> int:
@@ -248,7 +291,7 @@ def _paper() -> FsrnetConfig:
 def _celeba() -> FsrnetConfig:
     # 68 + 11 CelebA-style priors ([LI]); the paper's CelebA landmark count is [UNV]. The
     # 130 k iterations are ~100 epochs of the paper's 18,000 training images at batch 14 [INF].
-    return FsrnetConfig(name="celeba", priors=FsrnetPriorConfig.from_set("celeba68"))
+    return FsrnetConfig(name="celeba", priors=PriorConfig.from_set("celeba68"))
 
 
 def _gan() -> FsrnetConfig:
@@ -267,7 +310,7 @@ def _demo() -> FsrnetConfig:
     # held out, constant lr): width 1/8 learned faster per step than 1/4 (+1.3 dB over
     # bicubic after 500 steps against +0.5 dB after 400), and without the input skip neither
     # beat bicubic within 400 steps (24.4 dB against bicubic's 26.0).
-    cfg = FsrnetConfig(name="demo", priors=FsrnetPriorConfig.from_set("synthetic"))
+    cfg = FsrnetConfig(name="demo", priors=PriorConfig.from_set("synthetic"))
     cfg.model.width = 0.125
     cfg.model.input_residual = True
     cfg.train.batch_size = 4
@@ -282,7 +325,7 @@ def _demo() -> FsrnetConfig:
 
 def _tiny() -> FsrnetConfig:
     # Unit tests: every channel / 16 (64 -> 4, 128 -> 8), so a model builds in about a second.
-    cfg = FsrnetConfig(name="tiny", priors=FsrnetPriorConfig.from_set("synthetic"))
+    cfg = FsrnetConfig(name="tiny", priors=PriorConfig.from_set("synthetic"))
     cfg.model.width = 0.0625
     cfg.train.batch_size = 2
     cfg.train.num_iterations = 4
@@ -293,29 +336,11 @@ def _tiny() -> FsrnetConfig:
 
 
 PRESETS = {"paper": _paper, "celeba": _celeba, "gan": _gan, "demo": _demo, "tiny": _tiny}
-register_config("fsrnet", FsrnetConfig, PRESETS)
 
 
-# ---------------------------------------------------------------------- parameter counts
-def _trainable(layers) -> int:
-    return sum(int(w.numpy().size) for layer in layers for w in layer.trainable_weights)
-
-
-def parameter_counts(cfg: FsrnetConfig) -> dict[str, int]:
-    """Trainable parameters (BN gamma / beta counted, moving statistics not) per part:
-    {"coarse", "encoder", "prior" (without the head), "prior_head", "decoder", "generator",
-    and with train.gan "discriminator"}. Builds the networks once on a small input."""
-    # The networks only when counting: importing the config stays light.
-    from tpgan_tf.models.fsrnet.discriminator import ConditionalPatchDiscriminator
-    from tpgan_tf.models.fsrnet.generator import FsrnetGenerator, norm_dict
-
-    size = max(32, 2 ** (cfg.model.hourglass_depth + 1))  # the smallest valid input >= 32
-    g = FsrnetGenerator.from_config_sections(cfg.model, cfg.num_priors).build_for_size(size)
-    counts = {"coarse": _trainable([g.coarse]), "encoder": _trainable([g.encoder]),
-              "prior": _trainable(g.prior.trunk_layers()), "prior_head": _trainable([g.prior.head]),
-              "decoder": _trainable([g.decoder]), "generator": _trainable([g])}
-    if cfg.train.gan:
-        d = ConditionalPatchDiscriminator(cfg.model.width, cfg.model.d_num_layers,
-                                          norm_dict(cfg.model), cfg.model.init_stddev)
-        counts["discriminator"] = _trainable([d.build_for_size(size)])
-    return counts
+def norm_kwargs(cfg: FsrnetConfig) -> dict:
+    """The `norm` dict of blocks.make_bn from the `model` section: the BN mode and Torch's
+    constants (spec 3.1), synchronisation, and the N(1, init_stddev) gamma init (spec 7)."""
+    m = cfg.model
+    return {"bn_mode": m.bn_mode, "momentum": m.bn_momentum, "epsilon": m.bn_epsilon,
+            "synchronized": m.bn_synchronized, "gamma_stddev": m.init_stddev}

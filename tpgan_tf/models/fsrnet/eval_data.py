@@ -9,10 +9,10 @@ Every batch is a dict of numpy arrays (b <= batch size):
                already upsampled
     landmarks  [b, N, 2] float32 ground truth, or None (folders have none)
 
-Folders (`--hr_dir`, `--lr_dir`): pairs are matched by file stem (18241.jpg in both; the
-extensions may differ); HR files must be S x S; LR files either S x S (bicubic-upsampled, as
-the official test files: used as x unchanged) or s x s (16 x 16: upsampled here as the
-training input, serving.SuperResolver.upsample). JPEG files are decoded with the accurate
+Folders (config `eval.hr_dir`, `eval.lr_dir`): pairs are matched by file stem (18241.jpg in
+both; the extensions may differ); HR files must be S x S; LR files either S x S
+(bicubic-upsampled, as the official test files: used as x unchanged) or s x s (16 x 16:
+upsampled here as the training input, serving.SuperResolver.upsample). JPEG files are decoded with the accurate
 integer IDCT (libjpeg's default, used by the authors' Torch7 scripts), others by
 tf.io.decode_image. Files without a partner, unreadable files and files of another size are
 skipped and listed.
@@ -74,14 +74,14 @@ def _images_by_stem(folder: str, flag: str) -> dict[str, str]:
 
 def folder_pairs(hr_dir: str, lr_dir: str) -> tuple[list[tuple[str, str, str]], list[dict]]:
     """([(stem, hr path, lr path)] sorted by stem, skipped) of two folders (module doc)."""
-    hr, lr = _images_by_stem(hr_dir, "--hr_dir"), _images_by_stem(lr_dir, "--lr_dir")
-    skipped = [{"path": hr[s], "reason": "no LR file of this name in --lr_dir"}
+    hr, lr = _images_by_stem(hr_dir, "eval.hr_dir"), _images_by_stem(lr_dir, "eval.lr_dir")
+    skipped = [{"path": hr[s], "reason": "no LR file of this name in eval.lr_dir"}
                for s in sorted(set(hr) - set(lr))]
-    skipped += [{"path": lr[s], "reason": "no HR file of this name in --hr_dir"}
+    skipped += [{"path": lr[s], "reason": "no HR file of this name in eval.hr_dir"}
                 for s in sorted(set(lr) - set(hr))]
     pairs = [(s, hr[s], lr[s]) for s in sorted(set(hr) & set(lr))]
     if not pairs:
-        raise ValueError(f"--hr_dir={hr_dir} and --lr_dir={lr_dir} share no file names")
+        raise ValueError(f"eval.hr_dir={hr_dir} and eval.lr_dir={lr_dir} share no file names")
     return pairs, skipped
 
 
@@ -144,7 +144,7 @@ RELEASE_FOLDERS = {
 
 
 def describe_folders(hr_dir: str) -> str:
-    """What the test set of an --hr_dir is: the release's folders by name, else the folder."""
+    """What the test set of an eval.hr_dir is: the release's folders by name, else the folder."""
     base = os.path.basename(os.path.normpath(hr_dir))
     return RELEASE_FOLDERS.get(base.lower(), f"image pairs of {base}/")
 

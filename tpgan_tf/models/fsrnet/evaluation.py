@@ -1,10 +1,13 @@
-"""FSRNet's evaluation by the official protocol (fsrnet spec 9), for the model and plain bicubic.
+"""FSRNet's evaluation by the official protocol (fsrnet spec 9), for the model and plain bicubic:
+`FsrnetEvaluator`, run by experiments.evaluate with the options of the config's `eval`
+section (config.EvalConfig).
 
     python -m experiments.evaluate --model=fsrnet --model_dir=RUN --data_dir=RECORDS
-    python -m experiments.evaluate --model=fsrnet --model_dir=RUN --hr_dir=HR --lr_dir=LR \\
-        --test_set=helen50 --output_dir=OUT
-    python -m experiments.evaluate --model=fsrnet --method=bicubic --hr_dir=HR --lr_dir=LR \\
-        --output_dir=OUT                   # bicubic alone: no run, no preset needed
+    python -m experiments.evaluate --model=fsrnet --model_dir=RUN --output_dir=OUT \
+        --override=eval.hr_dir=HR --override=eval.lr_dir=LR --override=eval.test_set=helen50
+    python -m experiments.evaluate --model=fsrnet --override=eval.method=bicubic \
+        --override=eval.hr_dir=HR --override=eval.lr_dir=LR --output_dir=OUT
+                                           # bicubic alone: no run, no preset needed
 
 Per image (tpgan_tf/evaluation/sr_metrics.py): Y-PSNR on the MATLAB BT.601 luma truncated to
 bytes, MSE clamped to >= 1, no border crop (the official Torch7 script), and SSIM on the same
@@ -26,24 +29,8 @@ import time
 import numpy as np
 
 from tpgan_tf.evaluation import sr_metrics
-
-METHODS = ("fsrnet", "bicubic")  # --method values
-
-
-def evaluate_flags() -> list:
-    """The extra flags of `experiments.evaluate --model=fsrnet`."""
-    from tpgan_tf.core.flags import FlagSpec
-
-    return [
-        FlagSpec("hr_dir", "string", None, "FSRNet: folder of 128x128 HR test images (pairs "
-                 "with --lr_dir by file name) instead of --data_dir records."),
-        FlagSpec("lr_dir", "string", None, "FSRNet: folder of the LR images, 128x128 "
-                 "bicubic-upsampled or 16x16."),
-        FlagSpec("method", "enum", "fsrnet", "FSRNet: fsrnet (the model and bicubic) or "
-                 "bicubic (bicubic alone; needs no --model_dir or --config).", METHODS),
-        FlagSpec("test_set", "string", None, "FSRNet: name of the test set in the results "
-                 "(default: the folder or records name)."),
-    ]
+from tpgan_tf.evaluation.evaluator import Evaluator
+from tpgan_tf.models.fsrnet.config import EVAL_METHODS as METHODS
 
 
 def _default_name(data_dir, hr_dir) -> str:
@@ -118,23 +105,26 @@ def evaluate(task, data_dir: str | None, output_dir: str, *, hr_dir: str | None 
              split: str = "test", batch_size: int = 16, max_examples: int = 0,
              sheet_rows: int = 6, show_progress: bool = True, run_info: dict | None = None,
              **unused) -> tuple[dict, str]:
-    """The whole evaluation of a restored FsrnetTask (module doc); returns (results, page).
-
-    unused: the common options other models use (z_seed, ...)."""
+    """The whole evaluation of a restored FsrnetTask (module doc) with explicit options (the
+    fields of config.EvalConfig); returns (results, page). unused: the common options other
+    models use (z_seed, ...)."""
     from tqdm import tqdm
 
     from tpgan_tf.data.pipeline import list_shards, split_pattern
     from tpgan_tf.models.fsrnet import eval_data, report
+    from tpgan_tf.models.fsrnet.serving import SuperResolver
 
     if method not in METHODS:
-        raise ValueError(f"--method must be one of {METHODS}, got {method!r}")
+        raise ValueError(f"eval.method must be one of {METHODS}, got {method!r}")
     if bool(hr_dir) != bool(lr_dir):
-        raise ValueError("give both --hr_dir and --lr_dir (folders of test pairs), or neither")
+        raise ValueError("give both eval.hr_dir and eval.lr_dir (folders of test pairs), or "
+                         "neither")
     if hr_dir and data_dir:
-        raise ValueError("give --data_dir (test records) or --hr_dir/--lr_dir (folders), not both")
+        raise ValueError("give --data_dir (test records) or eval.hr_dir / eval.lr_dir "
+                         "(folders), not both")
     if not hr_dir and not data_dir:
-        raise ValueError("FSRNet evaluation needs --data_dir (test records) or --hr_dir and "
-                         "--lr_dir (folders of test pairs)")
+        raise ValueError("FSRNet evaluation needs --data_dir (test records) or eval.hr_dir and "
+                         "eval.lr_dir (folders of test pairs, --override=eval.hr_dir=...)")
     cfg = task.config
     size = cfg.model.image_size
     small = size // cfg.degradation.scale
@@ -164,7 +154,7 @@ def evaluate(task, data_dir: str | None, output_dir: str, *, hr_dir: str | None 
         total = max_examples or None
     name = test_set or _default_name(data_dir, hr_dir)
     methods = ("bicubic", "fsrnet") if method == "fsrnet" else ("bicubic",)
-    resolver = task.super_resolver() if "fsrnet" in methods else None
+    resolver = SuperResolver.for_task(task) if "fsrnet" in methods else None
     bar = tqdm(total=total, desc=f"evaluating {name}", unit="face", disable=not show_progress,
                file=sys.stderr)
     done = [0]
@@ -195,3 +185,27 @@ def evaluate(task, data_dir: str | None, output_dir: str, *, hr_dir: str | None 
                "seconds": round(time.perf_counter() - start, 2), "run": run}
     page = report.write_report(output_dir, results, scores, name)
     return results, page
+
+
+class FsrnetEvaluator(Evaluator):
+    """Spec 9 on test records (--data_dir) or folders of pairs (eval.hr_dir, eval.lr_dir),
+    with the options of the config's `eval` section."""
+
+    @classmethod
+    def needs_trained_weights(cls, config) -> bool:
+        """eval.method=bicubic scores the bicubic input alone: no network."""
+        return config.eval.method != "bicubic"
+
+    def evaluate(self, data_dir, output_dir, *, run_info=None, show_progress=True):
+        e = self.config.eval
+        return evaluate(self.task, data_dir, output_dir, hr_dir=e.hr_dir or None,
+                        lr_dir=e.lr_dir or None, method=e.method, test_set=e.test_set or None,
+                        split=e.split, batch_size=e.batch_size, max_examples=e.max_examples,
+                        sheet_rows=e.sheet_rows, show_progress=show_progress,
+                        run_info=run_info)
+
+    @staticmethod
+    def summary_text(results: dict) -> str:
+        """One line per test set and method (report.summary_text)."""
+        from tpgan_tf.models.fsrnet.report import summary_text
+        return summary_text(results)

@@ -64,19 +64,6 @@ class FsrnetGenerator(keras.Model):
                                    **head)
         self.built = True  # a container: its sub-networks build on the first call
 
-    @classmethod
-    def from_config_sections(cls, model_cfg, num_priors: int) -> "FsrnetGenerator":
-        """The generator of a config's `model` section (config.FsrnetModelConfig) with K =
-        num_priors (config.FsrnetConfig.num_priors)."""
-        m = model_cfg
-        return cls(num_priors, width=m.width, hourglass_depth=m.hourglass_depth,
-                   num_stacks=m.num_stacks, pooling=m.pooling, upsampling=m.upsampling,
-                   decoder_prior_input=m.decoder_prior_input,
-                   image_activation=m.image_activation,
-                   encoder_activation=m.encoder_activation, padding=m.padding,
-                   norm=norm_dict(m), init_stddev=m.init_stddev,
-                   input_residual=m.input_residual)
-
     @property
     def size_multiple(self) -> int:
         """H and W of the input must be multiples of this (2 * 2^depth)."""
@@ -121,10 +108,3 @@ class FsrnetGenerator(keras.Model):
                 "encoder_activation": self.encoder_activation, "padding": self.padding,
                 "norm": self.norm, "init_stddev": self.init_stddev,
                 "input_residual": self.input_residual}
-
-
-def norm_dict(model_cfg) -> dict:
-    """The norm dict of blocks.make_bn from a config `model` section."""
-    m = model_cfg
-    return {"bn_mode": m.bn_mode, "momentum": m.bn_momentum, "epsilon": m.bn_epsilon,
-            "synchronized": m.bn_synchronized, "gamma_stddev": m.init_stddev}

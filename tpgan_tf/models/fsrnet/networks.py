@@ -1,15 +1,23 @@
-"""The four FSRNet sub-networks (fsrnet spec 4.1-4.4), each a container of blocks.py layers.
+"""FSRNet's networks: the four sub-networks of the generator (fsrnet spec 4.1-4.4), each a
+container of blocks.py layers, and the builders of a config's networks with their parameter
+counts (spec 4.5).
+
+    nets = build_networks(cfg)           # {"generator"} (+ "discriminator" with train.gan), built
+    parameter_counts(nets, cfg)          # per part; expected_parameter_counts(cfg): spec 4.5
 
 Shapes are for an input of H x W (128 x 128 in the paper); every network is fully
 convolutional. `width` scales every channel count (core.config.scaled), except the 3 image
 channels and the K prior channels. Each container owns no weights itself and marks itself
 built (see "Building" in tpgan_tf/models/tpgan/blocks.py); its layers build on the first call.
+The generator (generator.py) and the discriminator (discriminator.py) import these classes, so
+the builders below import them where they run.
 """
 from __future__ import annotations
 
 import keras
 
 from tpgan_tf.core.config import scaled
+from tpgan_tf.core.task import count_params
 from tpgan_tf.models.fsrnet.blocks import (
     ACTIVATIONS, INIT_STDDEV, BottleneckResidual, Conv, ConvUnit, Hourglass, ResidualBlock,
     activate, check_choice)
@@ -202,3 +210,77 @@ class FineDecoder(_Container):
     def get_config(self):
         return {**super().get_config(), "output_activation": self.output_activation,
                 "output_init_stddev": self.output_init_stddev}
+
+
+# ---------------------------------------------------------------------- built from a config
+# Spec 4.5 [COMP]: trainable parameters (BN gamma / beta counted) at width 1, hourglass depth
+# 4, 2 stacks, the decoder on the maps and K = 197 (the paper preset).
+EXPECTED_COUNTS = {"coarse": 225_536, "encoder": 926_528, "prior_head": 25_413,
+                   "decoder": 439_808}
+
+
+def build_size(cfg) -> int:
+    """The side of the zeros the networks are built on: the smallest valid input >= 32 (the
+    networks are fully convolutional, so their weights do not depend on it)."""
+    return max(32, 2 ** (cfg.model.hourglass_depth + 1))
+
+
+def build_generator(cfg):
+    """The FSRNet generator of spec 2-4 (generator.FsrnetGenerator) of a config's `model`
+    section with K = cfg.num_priors, its weights created."""
+    from tpgan_tf.models.fsrnet.config import norm_kwargs
+    from tpgan_tf.models.fsrnet.generator import FsrnetGenerator
+
+    m = cfg.model
+    generator = FsrnetGenerator(
+        cfg.num_priors, width=m.width, hourglass_depth=m.hourglass_depth,
+        num_stacks=m.num_stacks, pooling=m.pooling, upsampling=m.upsampling,
+        decoder_prior_input=m.decoder_prior_input, image_activation=m.image_activation,
+        encoder_activation=m.encoder_activation, padding=m.padding, norm=norm_kwargs(cfg),
+        init_stddev=m.init_stddev, input_residual=m.input_residual)
+    return generator.build_for_size(build_size(cfg))
+
+
+def build_discriminator(cfg):
+    """FSRGAN's conditional PatchGAN D (spec 6.2, discriminator.py), its weights created."""
+    from tpgan_tf.models.fsrnet.config import norm_kwargs
+    from tpgan_tf.models.fsrnet.discriminator import ConditionalPatchDiscriminator
+
+    m = cfg.model
+    return ConditionalPatchDiscriminator(m.width, m.d_num_layers, norm_kwargs(cfg),
+                                         m.init_stddev).build_for_size(build_size(cfg))
+
+
+def build_networks(cfg, for_inference: bool = False) -> dict:
+    """{"generator"} and, with train.gan, {"discriminator"} (for inference too: a checkpoint
+    restores by path, and D is cheap), in that order (the generator's initial weights are
+    drawn first)."""
+    networks = {"generator": build_generator(cfg)}
+    if cfg.train.gan:
+        networks["discriminator"] = build_discriminator(cfg)
+    return networks
+
+
+def parameter_counts(networks: dict, cfg) -> dict[str, int]:
+    """Trainable parameters (BN gamma / beta counted, moving statistics not) per part of
+    spec 4.5: {"coarse", "encoder", "prior" (without the head), "prior_head", "decoder",
+    "generator", and with a discriminator "discriminator"}."""
+    g = networks["generator"]
+    counts = {"coarse": count_params(g.coarse.trainable_weights),
+              "encoder": count_params(g.encoder.trainable_weights),
+              "prior": sum(count_params(layer.trainable_weights)
+                           for layer in g.prior.trunk_layers()),
+              "prior_head": count_params(g.prior.head.trainable_weights),
+              "decoder": count_params(g.decoder.trainable_weights),
+              "generator": count_params(g.trainable_weights)}
+    if "discriminator" in networks:
+        counts["discriminator"] = count_params(networks["discriminator"].trainable_weights)
+    return counts
+
+
+def expected_parameter_counts(cfg) -> dict[str, int]:
+    """Spec 4.5's counts when the config has the sizes they are for, else {}."""
+    m = cfg.model
+    faithful = (m.width == 1.0 and m.hourglass_depth == 4 and m.num_stacks == 2
+                and m.decoder_prior_input == "maps" and cfg.num_priors == 197)
+    return dict(EXPECTED_COUNTS) if faithful else {}

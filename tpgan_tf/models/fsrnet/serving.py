@@ -1,8 +1,9 @@
 """FSRNet at inference: the in-graph bicubic upsampling, the generator and the pictures out.
 
 One implementation serves Python inference (`SuperResolver`), the SavedModel signatures
-(FsrnetTask.serving_endpoints hands these methods to tpgan_tf/serving/export.py), the
-evaluation and `experiments/super_resolve.py`. Signatures (S = 128, s = S / 8 = 16):
+(`SuperResolver` is FSRNet's serving module, tpgan_tf/serving/module.py:
+tpgan_tf/serving/export.py exports its traced methods), the evaluation and
+`experiments/super_resolve.py`. Signatures (S = 128, s = S / 8 = 16):
 
   serving_default = super_resolve
       lr uint8 [B, s, s, 3] -> sr uint8 [B, S, S, 3], sr_float float32 [B, S, S, 3]
@@ -26,7 +27,7 @@ import numpy as np
 import tensorflow as tf
 
 from tpgan_tf.models.fsrnet import degradation, priors
-from tpgan_tf.serving.endpoints import TracedEndpoints
+from tpgan_tf.serving.module import ServingModule
 
 
 def to_uint8(images: tf.Tensor) -> tf.Tensor:
@@ -35,14 +36,24 @@ def to_uint8(images: tf.Tensor) -> tf.Tensor:
                    tf.uint8)
 
 
-class SuperResolver(TracedEndpoints):
+class SuperResolver(ServingModule):
     """The generator plus the in-graph pre- and post-processing of the module doc.
 
     Its endpoint methods are plain Python functions of tensors; `traced(name)` gives their
     tf.functions (the SavedModel endpoints and what the numpy API runs). Every endpoint calls
     one tf.function of the generator (`generate`), traced once, so an export holds the
-    network graph once.
+    network graph once. Built from a task's networks with `for_task(task)` (shared traces) or
+    `from_networks(networks, config)`.
     """
+
+    SIGNATURE_INPUTS = {
+        "serving_default": {"lr": ("uint8", (16, 16, 3))},
+        "super_resolve": {"lr": ("uint8", (16, 16, 3))},
+        "super_resolve_upsampled": {"image": ("uint8", (128, 128, 3))},
+        "priors": {"lr": ("uint8", (16, 16, 3))},
+    }
+    # Every signature has several outputs (sr + sr_float; heatmaps, parsing, landmarks).
+    SIGNATURE_OUTPUTS = {}
 
     def __init__(self, generator, cfg):
         self.generator = generator
@@ -108,6 +119,22 @@ class SuperResolver(TracedEndpoints):
     def spec(self, name: str) -> list:
         return self.lr_spec() if self.ENDPOINTS[name] == "lr" else self.upsampled_spec()
 
+    @classmethod
+    def from_networks(cls, networks, config) -> "SuperResolver":
+        """The SuperResolver of an FSRNet generator with the sizes and priors of `config`."""
+        return cls(networks["generator"], config)
+
+    @classmethod
+    def examples(cls, config, batch_size: int, seed: int = 0) -> dict:
+        """{signature: {input: numpy array}}: random uint8 faces for every signature."""
+        rng = np.random.default_rng(seed)
+        size = int(config.model.image_size)
+        small = size // int(config.degradation.scale)
+        lr = rng.integers(0, 256, (batch_size, small, small, 3), dtype=np.uint8)
+        image = rng.integers(0, 256, (batch_size, size, size, 3), dtype=np.uint8)
+        return {"serving_default": {"lr": lr}, "super_resolve": {"lr": lr},
+                "super_resolve_upsampled": {"image": image}, "priors": {"lr": lr}}
+
     def export_info(self) -> dict:
         return {"image_size": self.size, "lr_size": self.small, "scale": self.scale,
                 "input": "uint8 / 255; 16 x 16 inputs upsampled in the graph by tf.image.resize "
@@ -140,14 +167,3 @@ class SuperResolver(TracedEndpoints):
     def priors_numpy(self, lr) -> dict:
         out = self.traced("priors")(self._uint8(lr, self.small, "lr"))
         return {k: v.numpy() for k, v in out.items()}
-
-
-def serving_examples(cfg, batch_size: int, seed: int = 0) -> dict:
-    """{signature: {input: numpy array}}: random uint8 faces for every signature."""
-    rng = np.random.default_rng(seed)
-    size = int(cfg.model.image_size)
-    small = size // int(cfg.degradation.scale)
-    lr = rng.integers(0, 256, (batch_size, small, small, 3), dtype=np.uint8)
-    image = rng.integers(0, 256, (batch_size, size, size, 3), dtype=np.uint8)
-    return {"serving_default": {"lr": lr}, "super_resolve": {"lr": lr},
-            "super_resolve_upsampled": {"image": image}, "priors": {"lr": lr}}
