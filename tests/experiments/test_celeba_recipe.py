@@ -75,15 +75,16 @@ def test_the_recipe_trains_and_evaluates_as_written(celeba_records, tmp_path):
 
     records, _ = celeba_records
     run = str(tmp_path / "fsrnet_celeba")
-    cfg = training_config("fsrnet", "celeba", TINY, {"deterministic": None})
+    cfg = training_config("fsrnet", "celeba", TINY)
     assert (cfg.priors.num_landmarks, cfg.priors.landmark_scheme, cfg.num_priors) == (
         68, "ibug68", 79)
     result = runner.train(cfg, records, run, num_iterations=1, log=lambda s: None)
     assert result.end_iteration == 1 and np.isfinite(result.last_values["g/loss"])
     saved = json.load(open(os.path.join(run, "config.json")))
     assert saved["name"] == "celeba" and saved["priors"]["num_landmarks"] == 68
-    results, _ = evaluate.run(records, str(tmp_path / "eval"), model_dir=run, split="train",
-                              batch_size=2, show_progress=False)
+    results, _ = evaluate.run(records, str(tmp_path / "eval"), model_dir=run,
+                              overrides=["eval.split=train", "eval.batch_size=2"],
+                              show_progress=False)
     [summary] = results["test_sets"].values()
     assert summary["examples"] == 4 and "nme" in summary
     assert not results["random_weights"]
@@ -96,7 +97,7 @@ def test_five_point_overrides_on_68_point_records_stop_with_one_clear_error(
 
     records, _ = celeba_records
     cfg = training_config("fsrnet", "celeba", TINY + [
-        "priors.num_landmarks=5", "priors.landmark_scheme=celeba5"], {})
+        "priors.num_landmarks=5", "priors.landmark_scheme=celeba5"])
     with pytest.raises(ValueError, match=r"hold 68 landmarks per face \(ibug68\), but config "
                        r"'celeba' predicts priors.num_landmarks=5 \(celeba5\); train with "
                        r"--override=priors.num_landmarks=68"):

@@ -1,7 +1,7 @@
 """experiments/evaluate.py: a learned model is never scored with randomly initialised weights by
 accident. Without --model_dir every model (tpgan, drgan, fsrnet) stops with one `error:` line
 before building anything; --allow_random_weights lets it run and the model's rows then say
-"random weights"; FSRNet's --method=bicubic needs no network."""
+"random weights"; FSRNet's eval.method=bicubic needs no network."""
 from __future__ import annotations
 
 import os
@@ -41,15 +41,24 @@ def test_every_model_without_a_run_stops_with_one_error_line(tmp_path):
         assert not (tmp_path / model).exists()  # nothing evaluated, nothing written
 
 
-def test_the_rule_is_shared_and_bicubic_needs_no_weights():
+def test_the_rule_is_shared():
+    from tpgan_tf.core.config import get_config
+
     for model in ("tpgan", "drgan", "fsrnet"):
+        cfg = get_config("paper", model)
         with pytest.raises(ValueError, match=f"--model={model} without --model_dir"):
-            evaluate.check_weights(model, None, False, {})
-        evaluate.check_weights(model, "runs/x", False, {})  # a trained run
-        evaluate.check_weights(model, None, True, {})  # explicitly allowed
-    evaluate.check_weights("fsrnet", None, False, {"method": "bicubic"})
+            evaluate.check_weights(cfg, None, False)
+        evaluate.check_weights(cfg, "runs/x", False)  # a trained run
+        evaluate.check_weights(cfg, None, True)  # explicitly allowed
+
+
+def test_fsrnet_bicubic_needs_no_weights():
+    from tpgan_tf.core.config import apply_overrides, get_config
+
+    cfg = get_config("paper", "fsrnet")
+    evaluate.check_weights(apply_overrides(cfg, ["eval.method=bicubic"]), None, False)
     with pytest.raises(ValueError, match="--model=fsrnet"):
-        evaluate.check_weights("fsrnet", None, False, {"method": "fsrnet"})
+        evaluate.check_weights(apply_overrides(cfg, ["eval.method=fsrnet"]), None, False)
 
 
 def test_random_weights_label_of_every_models_rows():
@@ -77,7 +86,7 @@ def test_fsrnet_with_allow_random_weights_says_so_in_its_rows(tmp_path):
                        get_config("tiny", "fsrnet"), 2)
     proc = _start("--model=fsrnet", "--config=tiny", *SMALL, "--allow_random_weights",
                   f"--data_dir={tmp_path}", f"--output_dir={tmp_path / 'out'}",
-                  "--test_set=tiny")
+                  "--override=eval.test_set=tiny")
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err[-2000:]
     assert "tiny: FSRNet (random weights) Y-PSNR" in out
