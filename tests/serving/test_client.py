@@ -2,7 +2,7 @@
 from request instances match the exported signatures of the shared tiny TP-GAN export
 (tests/conftest.py `tiny_signature_defs`), responses are parsed and outputs written. The
 script that builds instances from files and runs against stand-in servers:
-tests/experiments/test_serving_client.py."""
+tests/serving/test_requests.py."""
 from __future__ import annotations
 
 import base64

@@ -1,4 +1,4 @@
-"""experiments/serving_client.py --detect: a raw photo is sent to `frontalize_image` with the
+"""experiments/serving_client.py --detect (tpgan_tf/serving/requests.py): a raw photo is sent to `frontalize_image` with the
 points MTCNN finds in it (tests/data/astronaut.jpg), against a stand-in of TF Serving's REST
 API on 127.0.0.1 that records the request; gRPC request building; errors."""
 from __future__ import annotations
@@ -13,9 +13,11 @@ import cv2
 import numpy as np
 import pytest
 
-from experiments import serving_client as sc
+from tpgan_tf.serving import requests as sc
 from tests import rest_stand_in
 from tpgan_tf.faces import detection
+
+TPGAN = sc.signatures_of("tpgan")
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PHOTO = os.path.join(REPO, "tests", "data", "astronaut.jpg")
@@ -58,7 +60,7 @@ def test_rest_with_detect(server, expected_points, tmp_path):
     address, bodies = server
     printed = []
     written = sc.run(address, "rest", "tpgan", "frontalize_image", [PHOTO], None,
-                     str(tmp_path), detect=True, on_request=printed.append)
+                     str(tmp_path), detect=True, on_request=printed.append, model="tpgan")
     ((path, body),) = bodies
     assert path == "/v1/models/tpgan:predict" and body["signature_name"] == "frontalize_image"
     (row,) = body["instances"]
@@ -73,8 +75,9 @@ def test_rest_with_detect(server, expected_points, tmp_path):
 def test_grpc_request_with_detected_points(expected_points):
     import tensorflow as tf
 
-    instances = sc.request_instances("frontalize_image", [PHOTO, PHOTO], None, detect=True)
-    request = sc.grpc_request("tpgan", "frontalize_image", instances)
+    instances = sc.request_instances("frontalize_image", [PHOTO, PHOTO], None, detect=True,
+                                     signatures=TPGAN)
+    request = sc.grpc_request("tpgan", "frontalize_image", instances, None, TPGAN)
     np.testing.assert_array_equal(tf.make_ndarray(request.inputs["landmarks"]),
                                   np.stack([expected_points, expected_points]))
     assert [bytes(b) for b in tf.make_ndarray(request.inputs["image_bytes"])] == [
@@ -95,9 +98,10 @@ def test_detect_errors(tmp_path):
     with pytest.raises(ValueError, match="low confidence"):
         sc.detected_instances([PHOTO], min_confidence=1.0)
     with pytest.raises(ValueError, match="exactly one of --landmarks"):
-        sc.request_instances("frontalize_image", [PHOTO], "1,2,3,4,5,6,7,8,9,10", detect=True)
+        sc.request_instances("frontalize_image", [PHOTO], "1,2,3,4,5,6,7,8,9,10", detect=True,
+                            signatures=TPGAN)
     with pytest.raises(ValueError, match="--detect needs --signature=frontalize_image"):
-        sc.request_instances("serving_default", [PHOTO], None, detect=True)
+        sc.request_instances("serving_default", [PHOTO], None, detect=True, signatures=TPGAN)
 
 
 def test_command_line_with_detect(server, tmp_path):

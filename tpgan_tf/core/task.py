@@ -1,6 +1,8 @@
 """The Task: how a model trains, on the shared core. It only trains; a model's serving
-signatures are its ServingModule (tpgan_tf/serving/module.py) and its evaluation protocol its
-Evaluator (tpgan_tf/evaluation/evaluator.py), named by the Task's `serving` and `evaluator`.
+signatures are its ServingModule (tpgan_tf/serving/module.py), its evaluation protocol its
+Evaluator (tpgan_tf/evaluation/evaluator.py) and its part of the photo tool its
+PhotoApplier (tpgan_tf/photos/applier.py), named by the Task's `serving`, `evaluator` and
+`photos`.
 
 A model is a sub-package of tpgan_tf.models (see tpgan_tf/README.md, "Adding a model") whose
 task.py registers a Task subclass with its config and presets (core/registry.py). What the
@@ -59,6 +61,7 @@ class Task(abc.ABC):
     name: ClassVar[str] = ""  # set by core.registry.register_model
     serving: ClassVar[type | None] = None  # its tpgan_tf.serving.module.ServingModule
     evaluator: ClassVar[type | None] = None  # its tpgan_tf.evaluation.evaluator.Evaluator
+    photos: ClassVar[type | None] = None  # its tpgan_tf.photos.applier.PhotoApplier
 
     def __init__(self, config: ExperimentConfig, *,
                  strategy: tf.distribute.Strategy | None = None):

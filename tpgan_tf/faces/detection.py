@@ -118,6 +118,34 @@ def detect(image_rgb: np.ndarray, min_face_size: int = MIN_FACE_SIZE) -> list[Fa
     return sorted(faces, key=lambda f: -f.area)
 
 
+def _scaled(face: Face, scale: float) -> Face:
+    """A face found on a copy enlarged by `scale`, in the original photo's pixel centres:
+    x = (x' + 0.5) / scale - 0.5."""
+    to_photo = lambda v: (np.asarray(v, np.float64) + 0.5) / scale - 0.5  # noqa: E731
+    box = np.asarray(face.box, np.float64) / scale  # box edges, not pixel centres
+    return Face(box=box, confidence=face.confidence, landmarks=to_photo(face.landmarks))
+
+
+def detect_any_size(image_rgb: np.ndarray, upscales=(2, 4), max_side: int = 2400
+                    ) -> list[Face]:
+    """`detect`, then, when no face is found, again on copies enlarged by each factor of
+    `upscales` in turn (bicubic; none larger than max_side pixels), with the points mapped
+    back to the photo. For faces below MTCNN's smallest window (about 12-20 px high, e.g.
+    the 12-40 px faces super-resolution is asked for). Largest face first."""
+    import cv2
+
+    img = _check_image(image_rgb)
+    faces = detect(img)
+    height, width = img.shape[:2]
+    for scale in upscales:
+        if faces or max(height, width) * scale > max_side:
+            break
+        bigger = cv2.resize(img, (int(round(width * scale)), int(round(height * scale))),
+                            interpolation=cv2.INTER_CUBIC)
+        faces = [_scaled(f, scale) for f in detect(bigger)]
+    return faces
+
+
 def rejection(face: Face, min_confidence: float = MIN_CONFIDENCE,
               min_eye_distance: float = MIN_EYE_DISTANCE) -> str | None:
     """None if the face is usable for frontalization, else the reason (for the skip list)."""

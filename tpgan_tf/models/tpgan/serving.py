@@ -216,9 +216,17 @@ class Frontalizer(ServingModule):
                   "frontal_float": "frontal_float"}
 
     def export_info(self) -> dict:
+        """The conversions of the signatures and the alignment their aligned inputs follow
+        (what a client needs to send aligned faces, tpgan_tf/photos)."""
+        from tpgan_tf.faces import alignment
+
         bn_mode = self.generator.norm.get("bn_mode", "batch_stats")
         return {"output_range": self.output_range, "nose_offset": self.nose_offset,
-                "z": "zeros (the mean of spec 2.5's N(0, 0.02^2))", "bn_mode": bn_mode}
+                "z": "zeros (the mean of spec 2.5's N(0, 0.02^2))", "bn_mode": bn_mode,
+                "alignment": {"rule": "tpgan spec 1.2", "crop_size": alignment.CROP_SIZE,
+                              "ec_y": alignment.EC_Y, "ec_mc_y": alignment.EC_MC_Y,
+                              "template_landmarks":
+                                  alignment.template_landmarks().round(2).tolist()}}
 
     # -- Python API (numpy in, numpy out; the same traced graphs as the SavedModel)
     def frontalize(self, images, landmarks) -> np.ndarray:

@@ -21,6 +21,7 @@ from tpgan_tf.models.tpgan import networks, steps
 from tpgan_tf.models.tpgan.config import PRESETS, TpganConfig
 from tpgan_tf.models.tpgan.evaluation import TpganEvaluator
 from tpgan_tf.models.tpgan.inputs import make_dataset
+from tpgan_tf.models.tpgan.photos import TpganPhotos
 from tpgan_tf.models.tpgan.serving import Frontalizer
 
 
@@ -52,6 +53,7 @@ class TpganTask(Task):
 
     serving = Frontalizer
     evaluator = TpganEvaluator
+    photos = TpganPhotos
 
     @classmethod
     def check_weights(cls, config: TpganConfig) -> None:

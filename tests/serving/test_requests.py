@@ -1,4 +1,5 @@
-"""experiments/serving_client.py: the signature table it sends matches the export, the
+"""tpgan_tf/serving/requests.py (behind experiments/serving_client.py): the signature table it
+sends matches the export, the
 landmark arguments, the instances it builds from files, and the whole client end to end
 against local stand-ins of TF Serving (127.0.0.1 only) that answer with the shared SavedModel
 run in this process (tests/conftest.py `tiny_export`, `tiny_saved_model`, `client_files`)."""
@@ -12,14 +13,17 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from experiments import serving_client as sc
+from tpgan_tf.serving import requests as sc
 from tests import rest_stand_in
 from tests.conftest import decode_png
 
 
+TPGAN = sc.signatures_of("tpgan")
+
+
 def test_client_table_matches_the_export(tiny_signature_defs):
     defs = tiny_signature_defs
-    for name, inputs in sc.SIGNATURES.items():
+    for name, inputs in TPGAN.items():
         assert set(inputs) == set(defs[name]["inputs"]), name
         for key, (dtype, shape) in inputs.items():
             assert defs[name]["inputs"][key] == (dtype, [-1, *shape]), (name, key)
@@ -45,24 +49,27 @@ def test_landmark_arguments(client_files, tmp_path):
     with pytest.raises(ValueError, match="one --image"):
         sc.landmarks_for("1,2,3,4,5,6,7,8,9,10", files["photos"])
     with pytest.raises(ValueError, match="aligned 128x128"):
-        sc.instance_inputs("serving_default", files["photos"][0], files["points"][0])
+        sc.instance_inputs("serving_default", files["photos"][0], files["points"][0],
+                           signatures=TPGAN)
     with pytest.raises(ValueError, match="finite"):
-        sc.instance_inputs("frontalize_image", files["photos"][0], np.full((5, 2), np.nan))
+        sc.instance_inputs("frontalize_image", files["photos"][0], np.full((5, 2), np.nan),
+                           signatures=TPGAN)
 
 
 def test_instances_from_files(client_files):
     files = client_files
     points = sc.landmarks_for(files["csv"], files["photos"])
     for path, lm, want in zip(files["photos"], points, files["points"]):
-        inst = sc.instance_inputs("frontalize_image", path, lm)
+        inst = sc.instance_inputs("frontalize_image", path, lm, signatures=TPGAN)
         assert set(inst) == {"image_bytes", "landmarks"}
         assert inst["image_bytes"] == open(path, "rb").read()
         assert inst["landmarks"].dtype == np.float32
         np.testing.assert_allclose(inst["landmarks"], want, rtol=1e-6)
-    inst = sc.instance_inputs("serving_default", files["aligned"], files["aligned_points"])
+    inst = sc.instance_inputs("serving_default", files["aligned"], files["aligned_points"],
+                              signatures=TPGAN)
     np.testing.assert_array_equal(inst["image"], files["aligned_image"])
     with pytest.raises(ValueError, match="unknown signature 'nope'"):
-        sc.instance_inputs("nope", files["aligned"], files["aligned_points"])
+        sc.instance_inputs("nope", files["aligned"], files["aligned_points"], signatures=TPGAN)
 
 
 # ---------------------------------------------------------------- local stand-ins of TF Serving
@@ -138,11 +145,11 @@ def _run_both_signatures(model, address, api, files, tmp_path):
     """The client against a running server: frontalize_image on the photos, serving_default on
     the aligned face; checks what it wrote."""
     written = sc.run(address, api, "tpgan", "frontalize_image", files["photos"], files["csv"],
-                     str(tmp_path / "a"), timeout=120)
+                     str(tmp_path / "a"), timeout=120, model="tpgan")
     _check_written(model, files, written, "frontalize_image")
     numbers = ",".join(str(float(v)) for v in files["aligned_points"].ravel())
     written = sc.run(address, api, "tpgan", "serving_default", [files["aligned"]], numbers,
-                     str(tmp_path / "b"), timeout=120)
+                     str(tmp_path / "b"), timeout=120, model="tpgan")
     _check_written(model, files, written, "serving_default")
 
 
@@ -155,7 +162,7 @@ def test_rest_end_to_end(client_files, tmp_path, tiny_signature_defs, tiny_saved
         bad = ",".join(str(float(v) + 300) for v in files["aligned_points"].ravel())
         with pytest.raises(RuntimeError, match="(?s)HTTP 400.*inside the 128 x 128"):
             sc.run(address, "rest", "tpgan", "serving_default", [files["aligned"]], bad,
-                   str(tmp_path / "c"), timeout=120)
+                   str(tmp_path / "c"), timeout=120, model="tpgan")
     finally:
         server.shutdown()
         server.server_close()
@@ -190,6 +197,6 @@ def test_grpc_end_to_end(client_files, tmp_path, tiny_saved_model):
         with pytest.raises(RuntimeError, match="(?s)INVALID_ARGUMENT.*lies outside its image"):
             bad = ",".join("5000" for _ in range(10))
             sc.run(address, "grpc", "tpgan", "frontalize_image", files["photos"][:1], bad,
-                   str(tmp_path / "c"), timeout=120)
+                   str(tmp_path / "c"), timeout=120, model="tpgan")
     finally:
         server.stop(grace=None)

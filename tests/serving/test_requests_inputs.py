@@ -1,4 +1,4 @@
-"""experiments/serving_client.py builds request instances for any model's signature table:
+"""tpgan_tf/serving/requests.py builds request instances for any model's signature table:
 stacked images, --input values, and errors that name what is missing."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from experiments import serving_client as sc
+from tpgan_tf.serving import requests as sc
 
 TABLE = {
     "rotate": {"image": ("uint8", (8, 8, 3)), "pose": ("int32", ())},

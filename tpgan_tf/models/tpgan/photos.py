@@ -1,0 +1,34 @@
+"""TP-GAN on photos (the photo tool, tpgan_tf/photos): each face aligned in the graph by the
+spec 1.2 rule of the training crops (the `frontalize_image` signature takes the photo's
+bytes and its five points), frontalized; written: `frontal` and `sheet` (the aligned input
+crop | the frontal). Each face runs as a batch of one, so its frontal does not depend on the
+other faces (with the original's batch-statistics BN it would). `--aligned`: the input is a
+ready 128 x 128 crop of the spec 1.2 rule; its points are the template's."""
+from __future__ import annotations
+
+import numpy as np
+
+from tpgan_tf.photos.applier import PhotoApplier
+from tpgan_tf.photos.files import decode
+
+SHEET_GAP = 4  # grey pixels between the two halves of a sheet
+
+
+def make_sheet(left_rgb: np.ndarray, right_rgb: np.ndarray) -> np.ndarray:
+    """RGB uint8 [h, w1 + gap + w2, 3]: two pictures of one height side by side."""
+    gap = np.full((left_rgb.shape[0], SHEET_GAP, 3), 128, np.uint8)
+    return np.concatenate([left_rgb, gap, right_rgb], axis=1)
+
+
+class TpganPhotos(PhotoApplier):
+    """The frontal of each face (module doc)."""
+
+    def aligned_points(self) -> np.ndarray:
+        return np.asarray(self.info["alignment"]["template_landmarks"], np.float64)
+
+    def face_outputs(self, photo, photo_bytes, landmarks):
+        out = self.model("frontalize_image", image_bytes=np.array([photo_bytes], object),
+                         landmarks=np.asarray(landmarks, np.float32)[None])
+        frontal_png, aligned_png = out["frontal_png_bytes"][0], out["aligned_png_bytes"][0]
+        return {"frontal": frontal_png,
+                "sheet": make_sheet(decode(aligned_png), decode(frontal_png))}
