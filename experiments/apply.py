@@ -11,8 +11,9 @@ model asks for it), one results.json per run.
 
 Faces: MTCNN by default (the largest usable face; every face with --all_faces; small faces
 are looked for on an enlarged copy), or a landmark CSV (--landmarks; path,x0,y0,...,x4,y4 in
-0-based pixels of the photo as displayed, paths relative to the input folder), or --aligned
-for ready crops in the model's own crop format. What each model writes: its README.
+0-based pixels of the photo as displayed, paths relative to the input folder). --aligned: the
+inputs are ready crops in the model's own crop format, used as they are, with the points of
+a CSV or else the model's template points. What each model writes: its README.
 """
 from __future__ import annotations
 
@@ -58,16 +59,15 @@ def run(input_path: str, output_dir: str, *, saved_model=None, model_dir=None, m
     from tpgan_tf.photos.applier import ModelSource, applier_for
     from tpgan_tf.photos.faces import FaceSource
 
-    if aligned and landmarks:
-        raise ValueError("give at most one of --aligned and --landmarks")
     source = ModelSource(saved_model, model_dir, overrides, model)
     applier = applier_for(source, options)
-    mode = "aligned" if aligned else "csv" if landmarks else "detect"
+    applier.aligned = aligned
+    mode = "csv" if landmarks else "aligned" if aligned else "detect"
     faces = FaceSource(mode, landmarks, all_faces, min_confidence,
                        applier.min_eye_distance if min_eye_distance is None
                        else min_eye_distance,
                        applier.aligned_points() if aligned else None)
-    if aligned and faces.aligned_points is None:
+    if aligned and applier.aligned_points() is None:
         raise ValueError(f"model {source.model!r} takes no ready crops (--aligned)")
     return tool.run(applier, faces, input_path, output_dir, log=log, progress=progress)
 

@@ -130,8 +130,13 @@ def detect_any_size(image_rgb: np.ndarray, upscales=(2, 4), max_side: int = 2400
                     ) -> list[Face]:
     """`detect`, then, when no face is found, again on copies enlarged by each factor of
     `upscales` in turn (bicubic; none larger than max_side pixels), with the points mapped
-    back to the photo. For faces below MTCNN's smallest window (about 12-20 px high, e.g.
-    the 12-40 px faces super-resolution is asked for). Largest face first."""
+    back to the photo. For faces below MTCNN's smallest window (e.g. the 12-40 px faces
+    super-resolution is asked for). Largest face first.
+
+    Measured on the astronaut test photo shrunk step by step (INTER_AREA): MTCNN alone finds
+    her down to a box 10 px wide (eye distance 5.8 px); with the enlarged copies down to a
+    box 5.9 px wide (eye distance 2.9 px), the points within 0.9 px of the shrunk full-size
+    ones; at 5 px no longer."""
     import cv2
 
     img = _check_image(image_rgb)

@@ -97,10 +97,11 @@ class PhotoApplier:
     def __init__(self, model: ModelSource, options: Mapping | None = None):
         self.model, self.info = model, model.info
         self.options = dict(options or {})
+        self.aligned = False  # set by the tool for --aligned: the photos are ready crops
 
     def aligned_points(self) -> np.ndarray | None:
-        """The five points of a ready crop in the model's crop format (`--aligned`), or None
-        when the model takes no ready crops."""
+        """The five points of a ready crop in the model's crop format (`--aligned` without a
+        landmark CSV: the template's), or None when the model takes no ready crops."""
         return None
 
     def face_outputs(self, photo: np.ndarray, photo_bytes: bytes, landmarks: np.ndarray

@@ -3,7 +3,8 @@ spec 1.2 rule of the training crops (the `frontalize_image` signature takes the 
 bytes and its five points), frontalized; written: `frontal` and `sheet` (the aligned input
 crop | the frontal). Each face runs as a batch of one, so its frontal does not depend on the
 other faces (with the original's batch-statistics BN it would). `--aligned`: the input is a
-ready 128 x 128 crop of the spec 1.2 rule; its points are the template's."""
+ready 128 x 128 crop of the spec 1.2 rule, frontalized as it is (`serving_default`) with the
+points of a landmark CSV or else the template's."""
 from __future__ import annotations
 
 import numpy as np
@@ -27,8 +28,17 @@ class TpganPhotos(PhotoApplier):
         return np.asarray(self.info["alignment"]["template_landmarks"], np.float64)
 
     def face_outputs(self, photo, photo_bytes, landmarks):
+        points = np.asarray(landmarks, np.float32)[None]
+        if self.aligned:
+            size = self.info["alignment"]["crop_size"]
+            if photo.shape[:2] != (size, size):
+                raise ValueError(f"--aligned takes {size}x{size} crops of the tpgan spec 1.2 "
+                                 f"rule, got {photo.shape[1]}x{photo.shape[0]}")
+            frontal = self.model("serving_default", image=photo[None], landmarks=points)
+            return {"frontal": frontal["frontal"][0],
+                    "sheet": make_sheet(photo, frontal["frontal"][0])}
         out = self.model("frontalize_image", image_bytes=np.array([photo_bytes], object),
-                         landmarks=np.asarray(landmarks, np.float32)[None])
+                         landmarks=points)
         frontal_png, aligned_png = out["frontal_png_bytes"][0], out["aligned_png_bytes"][0]
         return {"frontal": frontal_png,
                 "sheet": make_sheet(decode(aligned_png), decode(frontal_png))}
