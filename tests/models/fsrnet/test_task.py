@@ -107,8 +107,14 @@ def test_fsrgan_updates_d_then_g_and_reports_the_perceptual_term_off(
     # D) and then G's adversarial term, scored by the UPDATED D.
     x, hr = batch["x"], batch["hr"]
     d_new = [v.numpy() for v in t.discriminator.variables]
+    stats = {v.path: v.numpy() for v in t.generator.non_trainable_variables}
     _assign(t.generator, g_old)
     out = t.generator(x, training=True)
+    # ONE forward pass: G's BN moving statistics moved once from their initial values.
+    assert any("moving_mean" in p for p in stats)
+    for v in t.generator.non_trainable_variables:
+        np.testing.assert_allclose(v.numpy(), stats[v.path], rtol=1e-5, atol=1e-7,
+                                   err_msg=v.path)
     assert values["g/coarse"] == pytest.approx(float(L.mse(out["coarse"], hr)), rel=1e-5)
     _assign(t.discriminator, d_old)
     fake_old = L.bce_with_logits(t.discriminator(x, out["sr"], training=True), 1.0)

@@ -1,7 +1,7 @@
 """FSRNet building blocks (fsrnet spec 3): padded conv, conv-BN-act unit, RB, BR, hourglass.
 
 Conventions of every layer here (the bias / BN choices are the ones that reproduce the
-spec's [COMP] parameter counts exactly, see config.parameter_counts):
+spec's [COMP] parameter counts exactly, see networks.parameter_counts):
   * plain convs (coarse net, encoder, decoder, prior stem, residual blocks "RB") have NO bias;
   * the convs of the bottleneck units "BR" (and their 1x1 projection) HAVE a bias
     (fsrnet spec 3.2: "convs with bias"), and so does the linear 1x1 prior head;

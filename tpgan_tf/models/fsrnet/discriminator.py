@@ -1,5 +1,6 @@
 """FSRGAN's conditional discriminator: a pix2pix 70 x 70 PatchGAN on concat(x, image)
-(fsrnet spec 6.2 recommendation [INF]; the paper's D is [UNV]).
+(fsrnet spec 6.2 recommendation [INF]; the paper's D is [UNV]); networks.build_discriminator
+builds it from a config.
 
     input concat(LR input x, image y or y_hat)      [B, H, W, 6]
     C64   conv4x4 s2, no norm, LeakyReLU 0.2         [B, H/2, W/2, 64]

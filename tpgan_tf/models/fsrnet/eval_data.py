@@ -12,10 +12,10 @@ Every batch is a dict of numpy arrays (b <= batch size):
 Folders (config `eval.hr_dir`, `eval.lr_dir`): pairs are matched by file stem (18241.jpg in
 both; the extensions may differ); HR files must be S x S; LR files either S x S
 (bicubic-upsampled, as the official test files: used as x unchanged) or s x s (16 x 16:
-upsampled here as the training input, serving.SuperResolver.upsample). JPEG files are decoded with the accurate
-integer IDCT (libjpeg's default, used by the authors' Torch7 scripts), others by
-tf.io.decode_image. Files without a partner, unreadable files and files of another size are
-skipped and listed.
+upsampled here as the training input, serving.SuperResolver.upsample). JPEG files are
+decoded with the accurate integer IDCT (libjpeg's default, used by the authors' Torch7
+scripts), others by tf.io.decode_image. Files without a partner, unreadable files and files
+of another size are skipped and listed.
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The FSRNet generator: coarse SR -> (fine encoder, prior estimation) -> fine decoder
-(fsrnet spec 2), one keras.Model.
+(fsrnet spec 2), one keras.Model; networks.build_generator builds it from a config.
 
 Input:  x [B, H, W, 3] float, the bicubic-upsampled LR face in [0, 1] (spec 1; 128 x 128 in
         the paper). H and W must be divisible by 2 * 2^depth (32 for depth 4).

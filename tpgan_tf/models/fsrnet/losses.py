@@ -5,7 +5,7 @@ the Torch / PyTorch meaning (nn.MSELoss, reduction "mean") that the reimplementa
 weights alpha = beta = 1, gamma_C = 1e-3, gamma_P = 1e-1 assume. A sum of squares would
 weight the K x 64^2-element prior term and the 3 x 128^2-element image terms differently
 (spec 6.1); do not replace the mean. Every loss is the mean over THIS batch: under
-tf.distribute the caller divides by the number of replicas (core/task.py contract).
+tf.distribute core/steps.py divides it by the number of replicas, once.
 
 Each function returns (total, {term: scalar}) with float32 scalars; inputs are cast to
 float32 first, so mixed-precision outputs are fine.
