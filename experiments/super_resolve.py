@@ -45,8 +45,8 @@ import numpy as np
 from absl import app, flags, logging
 
 from experiments import common
-from experiments.frontalize import IMAGE_EXTENSIONS, find_photos
 from tpgan_tf.models.fsrnet.input_kinds import KINDS, UPSAMPLED_PSNR_DB, auto_kind
+from tpgan_tf.photos.files import IMAGE_EXTENSIONS, find_photos
 
 FLAGS = flags.FLAGS
 LR_SIZE, SR_SIZE = 16, 128  # fsrnet spec 1 (the defaults; a model says its own)
