@@ -1,7 +1,7 @@
 """experiments/super_resolve.py: each image takes one of three paths (--input_kind): 16 x 16 LR
 faces go to `super_resolve`, 128 x 128 files that are already bicubic upsamplings go to
 `super_resolve_upsampled` unchanged (never reduced and blurred again), other crops are HR faces
-reduced by the spec 1 degradation first; `auto` decides by the upsampling PSNR
+reduced by the fsrnet spec 1 degradation first; `auto` decides by the upsampling PSNR
 (tpgan_tf/models/fsrnet/input_kinds.py); the outputs, sheets and the summary of the paths;
 one `error:` line for user errors."""
 from __future__ import annotations
