@@ -13,7 +13,7 @@ def test_presets_are_registered():
 
 
 def test_paper_is_the_cvpr_multipie_configuration():
-    cfg = get_config("paper", task="drgan")
+    cfg = get_config("paper", "drgan")
     m, t, d, loss = cfg.model, cfg.train, cfg.data, cfg.loss
     assert (m.width, m.num_identities, m.num_poses, m.pose_code) == (1.0, 200, 9, "onehot")
     assert (m.z_dim, m.z_distribution, m.z_scale) == (50, "uniform", 1.0)
@@ -28,9 +28,9 @@ def test_paper_is_the_cvpr_multipie_configuration():
 
 
 def test_tpami_and_multi_change_only_their_rules():
-    paper = get_config("paper", task="drgan").to_dict()
-    tpami = get_config("tpami", task="drgan").to_dict()
-    multi = get_config("multi", task="drgan").to_dict()
+    paper = get_config("paper", "drgan").to_dict()
+    tpami = get_config("tpami", "drgan").to_dict()
+    multi = get_config("multi", "drgan").to_dict()
     diff = lambda a, b: {(s, k) for s in a if isinstance(a[s], dict)  # noqa: E731
                          for k in a[s] if a[s][k] != b[s][k]}
     assert diff(paper, tpami) == {("model", "discriminator")}
@@ -42,7 +42,7 @@ def test_tpami_and_multi_change_only_their_rules():
 
 
 def test_official_preset():
-    cfg = get_config("official", task="drgan")
+    cfg = get_config("official", "drgan")
     m, loss, t = cfg.model, cfg.loss, cfg.train
     assert (m.identity_head, loss.am_margin, loss.am_scale) == ("am_softmax", 0.35, 30.0)
     assert (m.pose_code, m.pose_dim, m.pose_embedding_dim, m.z_dim) == ("yaw", 1, 20, 20)
@@ -55,17 +55,27 @@ def test_official_preset():
 
 
 def test_small_presets():
-    demo, tiny = get_config("demo", task="drgan"), get_config("tiny", task="drgan")
+    demo, tiny = get_config("demo", "drgan"), get_config("tiny", "drgan")
     assert demo.model.width < 1 and demo.train.batch_size <= 16
     assert tiny.model.width == 0.0625 and tiny.train.batch_size == 2
     assert tiny.train.num_iterations <= 10 and tiny.data.image_size == 32
 
 
+def test_eval_section_defaults_and_overrides():
+    """The evaluate options of DR-GAN's protocols are the eval section ("" = not given)."""
+    cfg = get_config("paper", "drgan")
+    assert (cfg.eval.pairs_dir, cfg.eval.lightcnn_weights, cfg.eval.lightcnn_width) == ("", "",
+                                                                                      0.0)
+    cfg = apply_overrides(cfg, ["eval.pairs_dir=/data/pairs", "eval.lightcnn_width=0.125"])
+    assert (cfg.eval.pairs_dir, cfg.eval.lightcnn_width) == ("/data/pairs", 0.125)
+    assert config_from_dict(cfg.to_dict()).eval == cfg.eval
+
+
 def test_json_round_trip_and_overrides():
-    cfg = get_config("official", task="drgan")
+    cfg = get_config("official", "drgan")
     again = config_from_dict(cfg.to_dict())
     assert again.to_dict() == cfg.to_dict() and type(again) is type(cfg)
-    cfg = apply_overrides(get_config("paper", task="drgan"),
+    cfg = apply_overrides(get_config("paper", "drgan"),
                           ["model.multi_images=6", "model.confidence=channel",
                            "data.max_yaw=90", "model.num_poses=13"])
     assert cfg.model.multi_images == 6 and cfg.data.num_views == 13
@@ -83,12 +93,12 @@ def test_json_round_trip_and_overrides():
 ])
 def test_bad_values_name_the_problem(override, message):
     with pytest.raises(ValueError, match=message):
-        apply_overrides(get_config("paper", task="drgan"), [override])
+        apply_overrides(get_config("paper", "drgan"), [override])
 
 
 def test_official_decoder_needs_a_multiple_of_32():
     with pytest.raises(ValueError, match="multiple of 32"):
-        apply_overrides(get_config("official", task="drgan"), ["data.image_size=48"])
+        apply_overrides(get_config("official", "drgan"), ["data.image_size=48"])
 
 
 def test_unverified_numbers_are_marked():

@@ -32,7 +32,7 @@ def _child(out_path: str) -> None:
     from tpgan_tf.core.config import apply_overrides, get_config
     from tpgan_tf.models.drgan.task import DrganTask
 
-    cfg = apply_overrides(get_config("tiny", task="drgan"), [
+    cfg = apply_overrides(get_config("tiny", "drgan"), [
         "runtime.sync_batch_norm=true", "train.schedule=alternate"])
     distribution.enable_determinism(cfg.train.seed)
     strategy = distribution.make_strategy("mirrored")
@@ -47,8 +47,8 @@ def _child(out_path: str) -> None:
     per_replica = strategy.experimental_distribute_values_from_function(
         lambda ctx: {k: v[ctx.replica_id_in_sync_group * b:(ctx.replica_id_in_sync_group + 1)
                           * b] for k, v in batch.items()})
-    v1, _ = single.iterate(batch)
-    v2, _ = mirrored.iterate(per_replica)
+    v1, _ = single.iterate(batch, observe=True)  # tiny logs (observes) every iteration
+    v2, _ = mirrored.iterate(per_replica, observe=True)
     rel = {k: abs(float(v1[k]) - float(v2[k])) / max(abs(float(v1[k])), 1e-6) for k in v1}
     with open(out_path, "w") as f:
         json.dump({"replicas": strategy.num_replicas_in_sync, "rel": rel,

@@ -1,6 +1,7 @@
 """DR-GAN's evaluation: its own protocol (identification.py, drgan spec 5.1: counts per pose,
 the gallery rule, rank-1 by hand), the 96 -> 128 frame mapping of TP-GAN's protocol
-(frontal_protocol.py) and the whole `evaluate` on tiny records (evaluation.py)."""
+(frontal_protocol.py) and the whole evaluation on tiny records (evaluation.py, through
+experiments.evaluate with the config's eval section)."""
 from __future__ import annotations
 
 import json
@@ -82,16 +83,22 @@ def test_the_synthesis_goes_back_to_the_128_frame_where_its_window_came_from():
     np.testing.assert_allclose(trip, back / 256.0, atol=1e-6)
 
 
-def test_evaluate_writes_both_protocols(tiny, drgan_records, drgan_pairs, tmp_path):
+def test_evaluate_writes_both_protocols(drgan_records, drgan_pairs, tmp_path):
     from tpgan_tf.identity.lightcnn import build_lightcnn
     from tpgan_tf.identity.weights import save_h5_weights
+
+    from experiments import evaluate
+    from tpgan_tf.models.drgan.evaluation import DrganEvaluator
 
     weights = str(tmp_path / "lightcnn.h5")
     save_h5_weights(build_lightcnn(0.125), weights)
     out = str(tmp_path / "eval")
-    results, page = tiny.evaluate(drgan_records[0], out, pairs_dir=drgan_pairs,
-                                  lightcnn_weights=weights, batch_size=8, sheet_rows=2,
-                                  show_progress=False, run_info={"model_dir": "(test)"})
+    evaluator, results, page = evaluate.evaluate_run(
+        drgan_records[0], out, model="drgan", preset="tiny", allow_random_weights=True,
+        overrides=[f"eval.pairs_dir={drgan_pairs}", f"eval.lightcnn_weights={weights}",
+                   "eval.batch_size=8", "eval.sheet_rows=2"], show_progress=False)
+    assert isinstance(evaluator, DrganEvaluator)
+    assert (results["run"]["lightcnn_weights"], results["run"]["batch_size"]) == (weights, 8)
     assert page == os.path.join(out, "index.html") and os.path.exists(page)
     on_disk = json.load(open(os.path.join(out, "results.json")))
     assert on_disk["kind"] == "recognition" and set(on_disk["methods"]) == {"drgan",
@@ -108,18 +115,25 @@ def test_evaluate_writes_both_protocols(tiny, drgan_records, drgan_pairs, tmp_pa
     for pose in frontal["poses"].values():
         assert 0 <= pose["ssim"]["drgan"] <= 1 and pose["l1"]["drgan"] > 0
     assert "frontal" in results["frontalization"]["page"]
-    assert "rank-1" in tiny.summary_text(results)
+    assert "rank-1" in evaluator.summary_text(results)
+    assert results["methods"]["drgan"].endswith("(random weights)")  # no --model_dir
 
 
-def test_evaluate_flags_share_tpgans_definitions():
-    """--lightcnn_weights / --lightcnn_width are defined once for both models: same kind and
-    default; --pairs_dir is DR-GAN's own."""
-    from tpgan_tf.core.registry import get_task
+def test_eval_options_share_tpgans_fields():
+    """eval.lightcnn_weights / eval.lightcnn_width mean the same for both models (same type
+    and "not given" default); eval.pairs_dir is DR-GAN's own."""
+    import dataclasses
 
-    mine = {f.name: f for f in get_task("drgan").command_flags("evaluate")}
-    theirs = {f.name: f for f in get_task("tpgan").command_flags("evaluate")}
-    shared = set(mine) & set(theirs)
-    assert shared == {"lightcnn_weights", "lightcnn_width"}
-    for name in shared:
-        assert (mine[name].kind, mine[name].default) == (theirs[name].kind, theirs[name].default)
-    assert mine["pairs_dir"].kind == "string" and mine["pairs_dir"].default is None
+    from tpgan_tf.core.config import EvalConfig, get_config
+
+    def own(model):
+        section = get_config("paper", model).eval
+        common = {f.name for f in dataclasses.fields(EvalConfig)}
+        return {f.name: (f.type, getattr(section, f.name))
+                for f in dataclasses.fields(section) if f.name not in common}
+
+    mine, theirs = own("drgan"), own("tpgan")
+    assert set(mine) & set(theirs) == {"lightcnn_weights", "lightcnn_width"}
+    for name in ("lightcnn_weights", "lightcnn_width"):
+        assert mine[name] == theirs[name]
+    assert mine["pairs_dir"] == ("str", "")

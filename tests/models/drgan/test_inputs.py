@@ -9,7 +9,7 @@ from tpgan_tf.core.config import get_config
 from tpgan_tf.data.pipeline import split_pattern
 from tpgan_tf.models.drgan import inputs
 
-DATA = get_config("paper", task="drgan").data  # 96 from 110, 9 views within +-60
+DATA = get_config("paper", "drgan").data  # 96 from 110, 9 views within +-60
 
 
 def _face(seed=0):
@@ -80,7 +80,7 @@ def test_training_rows_from_records_are_the_110_resize(drgan_records):
 
 
 def _rows(n=4, multi=1, seed=0):
-    cfg = get_config("paper", task="drgan")
+    cfg = get_config("paper", "drgan")
     cfg.model.multi_images = multi
     return {k: tf.constant(v) for k, v in inputs.random_examples(n, cfg, seed).items()}
 
@@ -161,7 +161,7 @@ def test_eval_batches_keep_the_order_and_the_metadata(drgan_records):
 
 
 def test_random_examples_follow_the_batch_contract():
-    cfg = get_config("multi", task="drgan")
+    cfg = get_config("multi", "drgan")
     ex = inputs.random_examples(3, cfg, seed=0)
     assert ex["source"].shape == (3, 4, 110, 110, 3) and ex["pose"].shape == (3, 4)
     np.testing.assert_array_equal(ex["yaw"], ex["pose"] * 15 - 60)

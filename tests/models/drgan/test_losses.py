@@ -27,7 +27,7 @@ def np_bce(logits, target):
 
 
 def _cfg(name, **model):
-    cfg = get_config(name, task="drgan")
+    cfg = get_config(name, "drgan")
     cfg.model = dataclasses.replace(cfg.model, num_identities=ND, **model)
     return cfg
 
@@ -107,7 +107,7 @@ def test_tpami_discriminator_and_generator():
 
 
 def test_official_label_smoothing_am_softmax_and_yaw_regression():
-    cfg = get_config("official", task="drgan")
+    cfg = get_config("official", "drgan")
     cfg.model = dataclasses.replace(cfg.model, num_identities=ND)
     real, fake = _d_out("official", pose_dim=1, seed=6), _d_out("official", pose_dim=1, seed=7)
     real["identity"] = np.tanh(real["identity"])  # cosines

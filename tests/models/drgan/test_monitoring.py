@@ -41,13 +41,13 @@ def test_pairwise_distances_by_hand():
 
 def test_target_poses_and_noise():
     rng = tf.random.Generator.from_seed(1)
-    paper = get_config("paper", task="drgan")
+    paper = get_config("paper", "drgan")
     t = sampling.draw_targets(rng, 2000, 1, paper).numpy()
     assert t.dtype == np.int32 and t.min() == 0 and t.max() == 8
     assert abs(np.bincount(t.ravel()) / 2000 - 1 / 9).max() < 0.03  # uniform over 9 views
     z = sampling.draw_z(rng, 500, 2, paper).numpy()
     assert z.shape == (500, 2, 50) and z.min() >= -1 and z.max() <= 1
-    official = get_config("official", task="drgan")  # anchor N(0, 45 deg), others U(-90, 90)
+    official = get_config("official", "drgan")  # anchor N(0, 45 deg), others U(-90, 90)
     t = sampling.draw_targets(rng, 4000, 5, official).numpy()
     assert t.shape == (4000, 5)
     assert abs(t[:, 0].std() - math.radians(45)) < 0.03
@@ -62,7 +62,7 @@ def test_target_poses_and_noise():
 
 def test_syntheses_are_ordered_synthesis_major():
     """Multi-image: k = n + 1 syntheses per row, [single 0 rows; ...; fused rows]."""
-    cfg = apply_overrides(get_config("tiny", task="drgan"), ["model.multi_images=2"])
+    cfg = apply_overrides(get_config("tiny", "drgan"), ["model.multi_images=2"])
     assert steps.syntheses_per_row(cfg) == 3
     batch = {"image": tf.zeros([2, 2, 32, 32, 3]), "identity": tf.constant([5, 6]),
              "pose": tf.constant([[0, 1], [2, 3]]), "yaw": tf.constant([[-60, -45], [-30, -15]])}

@@ -31,8 +31,8 @@ def _by_hand(cfg):
 
 @pytest.mark.parametrize("name", ["paper", "tpami", "official", "multi", "demo", "tiny"])
 def test_parameter_counts_of_every_preset(name):
-    cfg = get_config(name, task="drgan")
-    counts = networks.parameter_counts(cfg)
+    cfg = get_config(name, "drgan")
+    counts = networks.parameter_counts(networks.build_networks(cfg), cfg)
     hand = _by_hand(cfg)
     assert {k: counts[k] for k in hand} == hand
     assert counts["total"] == sum(hand.values())
@@ -41,7 +41,7 @@ def test_parameter_counts_of_every_preset(name):
 
 
 def _official_tiny():
-    cfg = apply_overrides(get_config("official", task="drgan"),
+    cfg = apply_overrides(get_config("official", "drgan"),
                           ["model.width=0.125", "data.image_size=32", "data.load_size=36"])
     return networks.build_networks(cfg)
 
@@ -104,7 +104,7 @@ def test_copied_trunk_equals_d_in_inference_mode_at_unit_scale():
 
 
 def test_copy_identity_trunk_refuses_the_321_channel_encoder():
-    cfg = apply_overrides(get_config("tiny", task="drgan"), ["model.confidence=channel"])
+    cfg = apply_overrides(get_config("tiny", "drgan"), ["model.confidence=channel"])
     nets = networks.build_networks(cfg)
     with pytest.raises(ValueError, match="conv53"):
         networks.copy_identity_trunk(nets["discriminator"], nets["encoder"])
@@ -112,7 +112,7 @@ def test_copy_identity_trunk_refuses_the_321_channel_encoder():
 
 @pytest.mark.parametrize("name", ["tiny", "official"])
 def test_networks_run_under_mixed_bfloat16(name):
-    cfg = get_config(name, task="drgan")
+    cfg = get_config(name, "drgan")
     if name == "official":
         cfg = apply_overrides(cfg, ["model.width=0.0625", "data.image_size=32",
                                     "data.load_size=36"])
@@ -147,7 +147,7 @@ def test_networks_run_under_mixed_bfloat16(name):
 
 
 def test_get_config_round_trip_of_every_network():
-    cfg = apply_overrides(get_config("official", task="drgan"),
+    cfg = apply_overrides(get_config("official", "drgan"),
                           ["model.width=0.0625", "data.image_size=32", "data.load_size=36"])
     nets = networks.build_networks(cfg)
     twins = {}

@@ -1,5 +1,5 @@
 """DR-GAN's SavedModel (tpgan_tf/models/drgan/serving.py through tpgan_tf/serving/export.py):
-signatures against Task.SIGNATURE_INPUTS, TF Serving's session loader in a fresh process,
+signatures against DrganServing.SIGNATURE_INPUTS, TF Serving's session loader in a fresh process,
 outputs equal to the Keras networks (float within 1e-5), input checks.
 
 The export is made once per module the way `python -m experiments.export --model=drgan
@@ -19,8 +19,9 @@ import pytest
 import tensorflow as tf
 
 from tpgan_tf.core.runner import load_trained
-from tpgan_tf.models.drgan import sampling, serving
+from tpgan_tf.models.drgan import sampling
 from tpgan_tf.models.drgan.inputs import eval_input
+from tpgan_tf.models.drgan.serving import DrganServing
 from tpgan_tf.models.drgan.task import DrganTask
 from tpgan_tf.serving import export as ex
 
@@ -59,13 +60,14 @@ def test_signatures_match_signature_inputs(exported):
     with open(os.path.join(path, "saved_model.pb"), "rb") as f:
         model.ParseFromString(f.read())
     sigs = model.meta_graphs[0].signature_def
-    assert set(DrganTask.SIGNATURE_INPUTS) <= set(sigs)
+    assert DrganTask.serving is DrganServing
+    assert set(DrganServing.SIGNATURE_INPUTS) <= set(sigs)
 
     def spec(m):
         return {k: (tf.dtypes.as_dtype(v.dtype).name, [d.size for d in v.tensor_shape.dim])
                 for k, v in m.items()}
 
-    for name, wanted in DrganTask.SIGNATURE_INPUTS.items():
+    for name, wanted in DrganServing.SIGNATURE_INPUTS.items():
         got = spec(sigs[name].inputs)
         assert set(got) == set(wanted), name
         for key, (dtype, shape) in wanted.items():
@@ -108,10 +110,10 @@ _CHILD = textwrap.dedent(r"""
 
 def test_session_loader_in_a_fresh_process_equals_the_keras_networks(exported, tmp_path):
     """Every signature through tf.compat.v1.saved_model.loader.load (TF Serving's loader) in
-    a process that imports only TensorFlow, on Task.serving_examples; float outputs equal the
+    a process that imports only TensorFlow, on DrganServing.examples; float outputs equal the
     Keras encoder / decoder within 1e-5, uint8 images are their rounding."""
     path, task = exported
-    examples = task.serving_examples(3, seed=1)
+    examples = DrganServing.examples(task.config, 3, seed=1)
     arrays, requests = {}, {}
     for sig, feeds in examples.items():
         requests[sig] = {}
@@ -170,7 +172,8 @@ def test_a_pose_outside_the_pose_set_is_an_error(loaded):
 
 def test_python_endpoints_give_the_same_as_the_export(exported, loaded):
     _, task = exported
-    end = serving.Endpoints(task.encoder, task.decoder, task.config)
+    end = DrganServing.for_task(task)
+    assert DrganServing.for_task(task) is end  # one module (and one trace) per task
     faces = _faces(2, seed=5)
     model = loaded
     out = end.run("rotate", faces, np.array([0, 8], np.int32))["image"]

@@ -17,7 +17,7 @@ def _images(batch, seed):
 
 @pytest.mark.parametrize("separate", [True, False])
 def test_discriminate_separate_or_joint_bn_statistics(separate):
-    cfg = apply_overrides(get_config("tiny", task="drgan"), [
+    cfg = apply_overrides(get_config("tiny", "drgan"), [
         "model.discriminator=tpami", f"model.separate_bn_real_fake={str(separate).lower()}"])
     disc = networks.build_discriminator(cfg)
     disc(_images(1, 0), training=False)  # build; then an FC of order 1 (init: 0.02)
@@ -47,7 +47,7 @@ def test_d_and_g_steps_score_the_labels_and_targets_they_are_given():
     against the INPUT's identity and the TARGET pose. D's FC gets order-1 weights and a bias
     rising by 3 per class within each head, so that each cross-entropy depends on its labels
     by ~3 per class of difference."""
-    cfg = get_config("tiny", task="drgan")
+    cfg = get_config("tiny", "drgan")
     nets = networks.build_networks(cfg, batch_size=2)
     enc, dec, disc = nets["encoder"], nets["decoder"], nets["discriminator"]
     rng = np.random.default_rng(5)
@@ -58,9 +58,9 @@ def test_d_and_g_steps_score_the_labels_and_targets_they_are_given():
     batch = inputs.augment_batch(rows, tf.constant(rng.integers(0, 2**31, (4, 2))), cfg.data)
     targets = tf.constant((batch["pose"].numpy() + 4) % npose)[:, None]  # never the input's
     z = tf.constant(rng.uniform(-1, 1, (4, 1, cfg.model.z_dim)), tf.float32)
-    _, d_values = steps.d_compute(nets, batch, targets, z, cfg, disc.trainable_variables, 1.0)
-    _, g_values, _ = steps.g_compute(nets, batch, targets, z, cfg, enc.trainable_variables,
-                                     1.0)
+    d_values = steps.d_step(nets, cfg, batch, targets, z).scalars
+    g_out = steps.g_step(nets, cfg, batch, targets, z)
+    g_values = g_out.scalars
     # By hand: the same syntheses (no dropout in tiny; training-mode BN is deterministic).
     fakes = steps.synthesise(enc, dec, batch, targets, z, cfg, True)["fakes"]
     real_out, fake_out = steps.discriminate(disc, batch["image"], fakes, cfg)
@@ -74,6 +74,11 @@ def test_d_and_g_steps_score_the_labels_and_targets_they_are_given():
         assert float(d_values[name]) == pytest.approx(value, rel=1e-4), name
     for name, value in expected_g.items():
         assert float(g_values[name]) == pytest.approx(value, rel=1e-4), name
+    # The losses the optimisers get are the logged totals (spec 3.1: the terms, weights 1).
+    d_out = steps.d_step(nets, cfg, batch, targets, z)
+    assert set(d_out.losses) == {"d_optim"} and set(g_out.losses) == {"g_optim"}
+    assert float(d_out.losses["d_optim"]) == pytest.approx(sum(expected_d.values()), rel=1e-4)
+    assert float(g_out.losses["g_optim"]) == pytest.approx(sum(expected_g.values()), rel=1e-4)
     # The labels matter: the input's pose instead of the target would score differently.
     assert abs(_np_ce(fake_out["pose"], pose) - expected_g["pose"]) > 1.0
 
@@ -95,7 +100,7 @@ def test_multi_preset_drops_omegas_in_training_syntheses_only():
     """The multi preset's omega dropout (spec 2.5, rate 0.2 [unverified]) changes the fused
     feature of a training synthesis and leaves inference alone. Draws below 0.2 drop that
     image's omega (at least one image per row stays)."""
-    cfg = get_config("multi", task="drgan")
+    cfg = get_config("multi", "drgan")
     assert cfg.model.omega_dropout == 0.2 and cfg.model.multi_images == 4
     batch = {"image": tf.zeros([2, 4, 32, 32, 3]), "identity": tf.constant([0, 1]),
              "pose": tf.zeros([2, 4], tf.int32), "yaw": tf.zeros([2, 4], tf.int32)}

@@ -1,6 +1,7 @@
 """DR-GAN's task (tpgan_tf/models/drgan/task.py): what a D step and a G step update (and what
-they must not touch), the logged terms, the exact resume, the D:G schedules, identity
-pre-training with the trunk copy (drgan spec 3, 4).
+they must not touch), the logged terms, the exact resume, each step's own augmentation,
+identity pre-training with the trunk copy (drgan spec 3, 4). The D:G schedules:
+test_schedule.py.
 
 One `tiny` run (width 1/16, 32 px, batch 2, deterministic ops) on the image records of
 tests/models/drgan/conftest.py is built per module; tests restore its initial state (`reset`)
@@ -14,6 +15,7 @@ import tensorflow as tf
 
 from tpgan_tf.core import checkpointing, distribution
 from tpgan_tf.core.config import apply_overrides, get_config
+from tpgan_tf.core.steps import StepOutput
 from tpgan_tf.models.drgan import networks
 from tpgan_tf.models.drgan.task import DrganTask
 
@@ -28,7 +30,7 @@ def _changed(before, variables):
 
 class TinyRun:
     def __init__(self, records, tmp, overrides=()):
-        self.cfg = apply_overrides(get_config("tiny", task="drgan"), [
+        self.cfg = apply_overrides(get_config("tiny", "drgan"), [
             "runtime.deterministic=true", "train.schedule=alternate", *overrides])
         distribution.enable_determinism(self.cfg.train.seed)
         self.task = DrganTask(self.cfg).build()
@@ -41,9 +43,10 @@ class TinyRun:
         self.saver.checkpoint.read(self._initial).assert_existing_objects_matched()
 
     def iterate(self, n):
+        """n iterations as the loop runs them at tiny's log_every = 1 (observe on each)."""
         out = []
         for _ in range(n):
-            values, _ = self.task.iterate(next(self.iterator))
+            values, _ = self.task.iterate(next(self.iterator), observe=True)
             out.append({k: float(v) for k, v in values.items()})
         return out
 
@@ -57,17 +60,21 @@ def test_d_step_updates_d_only_and_g_step_updates_g_only(run):
     run.reset()
     t = run.task
     batch = next(run.iterator)
-    seeds = t.augmentation_seeds(batch)
-    d0, g0 = _snapshot(t.d_vars), _snapshot(t.g_vars)
-    t.d_step(batch, seeds)
-    assert sorted(_changed(d0, t.d_vars)) == sorted(v.path for v in t.d_vars)  # every D weight
-    assert _changed(g0, t.g_vars) == []  # the D step's syntheses do not train G
-    assert int(t.d_optim.iterations.numpy()) == 1 and int(t.g_optim.iterations.numpy()) == 0
-    d1 = _snapshot(t.d_vars)
-    t.g_step(batch, seeds)
-    assert sorted(_changed(g0, t.g_vars)) == sorted(v.path for v in t.g_vars)  # G_enc + G_dec
-    assert _changed(d1, t.d_vars) == []  # D's weights are fixed in the G step
-    assert int(t.d_optim.iterations.numpy()) == 1 and int(t.g_optim.iterations.numpy()) == 1
+    d_vars, g_vars = t.optimizer_variables["d_optim"], t.optimizer_variables["g_optim"]
+    assert {v.path for v in d_vars} == {v.path for v in t.discriminator.trainable_variables}
+    assert {v.path for v in g_vars} == {v.path for v in t.encoder.trainable_variables
+                                        + t.decoder.trainable_variables}
+    d0, g0 = _snapshot(d_vars), _snapshot(g_vars)
+    t.steps["d"](batch)
+    assert sorted(_changed(d0, d_vars)) == sorted(v.path for v in d_vars)  # every D weight
+    assert _changed(g0, g_vars) == []  # the D step's syntheses do not train G
+    d_optim, g_optim = t.optimizers["d_optim"], t.optimizers["g_optim"]
+    assert int(d_optim.iterations.numpy()) == 1 and int(g_optim.iterations.numpy()) == 0
+    d1 = _snapshot(d_vars)
+    t.steps["g"](batch)
+    assert sorted(_changed(g0, g_vars)) == sorted(v.path for v in g_vars)  # G_enc + G_dec
+    assert _changed(d1, d_vars) == []  # D's weights are fixed in the G step
+    assert int(d_optim.iterations.numpy()) == 1 and int(g_optim.iterations.numpy()) == 1
     assert int(t.iteration.numpy()) == 0  # steps never move the loop's counter
     # One Adam step moves a weight by at most ~lr (2e-4).
     assert max(np.abs(d1[p] - d0[p]).max() for p in d0) <= 2e-4 * 1.01
@@ -122,10 +129,7 @@ def test_resume_from_checkpoint_equals_uninterrupted_run(run):
 
 def test_summary_images_show_the_input_at_every_pose_code(run):
     t = run.task
-    _, images = t.train_iteration(next(run.iterator))  # tiny: images every 2nd iteration
-    if not images:
-        t.iteration.assign_add(1)
-        _, images = t.train_iteration(next(run.iterator))
+    _, images = t.iterate(next(run.iterator), observe=True)  # as on an image iteration
     out = t.summary_images(images)
     assert out["input | every pose code"].shape == (1, 32, 32 * 10, 3)  # input + 9 views
     assert out["input | synthesis"].shape == (1, 2 * 32, 2 * 32, 3)
@@ -136,117 +140,98 @@ def test_summary_images_show_the_input_at_every_pose_code(run):
 def test_d_and_g_steps_see_fresh_augmentations_unless_same_batch(drgan_records, monkeypatch):
     """Spec 4.3: the code re-draws crop, flip and rotation on every session.run, so the D
     step and the G step of one iteration see different augmentations of the same rows (the
-    default); data.same_batch_for_d_and_g=true shares one. The per-replica computations are
-    replaced by recorders (numpy_function) of the batch the real steps hand them, so the
-    steps trace without the networks."""
-    cfg = apply_overrides(get_config("tiny", task="drgan"), [
-        "train.schedule=alternate", "train.log_every=100", "train.image_summary_every=100",
-        "data.max_rotation=10"])
-    t = DrganTask(cfg).build()
-    seen = []
+    default); data.same_batch_for_d_and_g=true shares one per iteration (drawn from the
+    iteration counter: the next iteration gets another). The steps' per-replica functions are
+    replaced by recorders (numpy_function) of the augmented batch the real steps hand them,
+    so the steps trace without the networks."""
+    for same in (False, True):
+        cfg = apply_overrides(get_config("tiny", "drgan"), [
+            "train.schedule=alternate", "data.max_rotation=10",
+            f"data.same_batch_for_d_and_g={str(same).lower()}"])
+        t = DrganTask(cfg).build()
+        seen = []
 
-    def recorder(name, variables):
-        def compute(batch, targets, z, omega_draw=None):
-            def record(image, identity):
-                seen.append((name, image.copy(), identity.copy()))
-                return np.float32(0)
-            loss = tf.numpy_function(record, [batch["image"], batch["identity"]], tf.float32)
-            grads = [tf.zeros_like(v) for v in variables]
-            values = {"loss": loss, "acc_mean": loss}
-            return (grads, values) if name == "d" else (grads, values, {})
-        return compute
+        def recorder(name, optimizer):
+            variables = t.optimizer_variables[optimizer]
 
-    monkeypatch.setattr(t, "_d_compute", recorder("d", t.d_vars))
-    monkeypatch.setattr(t, "_g_compute", recorder("g", t.g_vars))
-    rows = next(iter(t.train_dataset(drgan_records[0], tf.distribute.InputContext())))
-    for same in (False, True):  # the flag is read per iteration: one trace serves both
-        monkeypatch.setattr(t.config.data, "same_batch_for_d_and_g", same)
-        seen.clear()
-        t.train_iteration(rows)
-        assert [name for name, _, _ in seen] == ["d", "g"]
-        (_, d_image, d_id), (_, g_image, g_id) = seen
+            def fn(batch, targets, z, omega=None):
+                def record(image, identity):
+                    seen.append((name, image.copy(), identity.copy()))
+                    return np.float32(0)
+                loss = tf.numpy_function(record, [batch["image"], batch["identity"]],
+                                         tf.float32)
+                loss += 0.0 * tf.add_n([tf.reduce_sum(v) for v in variables])
+                return StepOutput(losses={optimizer: loss},
+                                  scalars={"loss": loss, "acc_mean": loss})
+            return fn
+
+        monkeypatch.setattr(t.steps["d"], "fn", recorder("d", "d_optim"))
+        monkeypatch.setattr(t.steps["g"], "fn", recorder("g", "g_optim"))
+        rows = next(iter(t.train_dataset(drgan_records[0], tf.distribute.InputContext())))
+        for _ in range(2):
+            t.iterate(rows)
+        assert [name for name, _, _ in seen] == ["d", "g", "d", "g"]
+        (_, d_image, d_id), (_, g_image, g_id), (_, next_image, _), _ = seen
         assert d_image.shape == g_image.shape == (2, 32, 32, 3)
         np.testing.assert_array_equal(d_id, g_id)  # the same rows (files) in both steps
         if same:
             np.testing.assert_array_equal(d_image, g_image)
         else:
             assert np.abs(d_image - g_image).max() > 0.5
+        assert np.abs(d_image - next_image).max() > 0.5  # a new draw every iteration
 
 
 def test_labels_beyond_the_identity_head_are_an_error(run):
     batch = dict(next(run.iterator))
     batch["identity"] = tf.constant([3, 10], tf.int32)  # tiny: num_identities 10
     with pytest.raises(tf.errors.InvalidArgumentError, match="num_identities=10"):
-        run.task.d_step(batch, run.task.augmentation_seeds(batch))
+        run.task.steps["d"](batch)
 
 
 class _Fake:
-    """Stand-ins for the traced steps: count calls, give fixed values."""
+    """Stand-ins for the D and G steps: count calls, give fixed values."""
 
     def __init__(self, d_accuracy):
-        self.d = self.g = self.m = 0
+        self.d = self.g = 0
         self.acc = d_accuracy
 
-    def d_step(self, batch, seeds):
+    def d_step(self, batch):
         self.d += 1
-        return {"loss": tf.constant(1.0), "acc_mean": tf.constant(self.acc)}
+        return {"loss": tf.constant(1.0), "acc_mean": tf.constant(self.acc)}, {}
 
-    def g_step(self, batch, seeds):
+    def g_step(self, batch):
         self.g += 1
         return {"loss": tf.constant(2.0)}, {}
-
-    def monitor_step(self, batch):
-        self.m += 1
-        return {}, {}
-
-
-def _schedule_counts(task, overrides, iterations, d_accuracy=0.5, monkeypatch=None):
-    fake = _Fake(d_accuracy)
-    monkeypatch.setattr(task, "config", apply_overrides(task.config, overrides))
-    for name in ("d_step", "g_step", "monitor_step"):
-        monkeypatch.setattr(task, name, getattr(fake, name))
-    task.iteration.assign(0)
-    rows = task.random_batch(2)
-    for _ in range(iterations):
-        task.train_iteration(rows)
-        task.iteration.assign_add(1)
-    return fake
-
-
-def test_the_d_to_g_schedules(run, monkeypatch):
-    t = run.task
-    saved = int(t.iteration.numpy())
-    official = _schedule_counts(t, ["train.schedule=official"], 10, monkeypatch=monkeypatch)
-    assert (official.d, official.g) == (5, 11)  # spec 4.1: ~1 D : 2.2 G
-    weak = _schedule_counts(t, ["train.schedule=adaptive"], 4, 0.5, monkeypatch)
-    strong = _schedule_counts(t, ["train.schedule=adaptive"], 4, 0.95, monkeypatch)
-    assert (weak.d, weak.g) == (4, 4) and (strong.d, strong.g) == (4, 16)
-    t.iteration.assign(saved)
 
 
 def test_identity_pretraining_then_the_trunk_is_copied_into_the_encoder(drgan_records,
                                                                         monkeypatch):
     # The official D layout: its pose and adversarial branches must stay untouched.
-    cfg = apply_overrides(get_config("tiny", task="drgan"), [
+    cfg = apply_overrides(get_config("tiny", "drgan"), [
         "train.pretrain_d=true", "train.pretrain_iterations=2", "model.discriminator=official",
         "model.identity_head=am_softmax"])
     t = DrganTask(cfg).build()
     assert set(t.optimizers) == {"d_optim", "g_optim", "pretrain_optim"}
     it = iter(t.train_dataset(drgan_records[0], tf.distribute.InputContext()))
-    d0, g0 = _snapshot(t.d_vars), _snapshot(t.g_vars)
+    d_vars, g_vars = t.optimizer_variables["d_optim"], t.optimizer_variables["g_optim"]
+    d0, g0 = _snapshot(d_vars), _snapshot(g_vars)
     for _ in range(2):
-        values, _ = t.iterate(next(it))
-        assert set(values) == {"pretrain/loss", "pretrain/accuracy"}
-    changed = set(_changed(d0, t.d_vars))
-    assert changed == {v.path for v in t.pretrain_vars}  # D's identity path only
-    untouched = {v.path for v in t.d_vars} - changed
+        values, images = t.iterate(next(it), observe=True)
+        # No monitoring while D pre-trains (the decoder is untrained).
+        assert set(values) == {"pretrain/loss", "pretrain/accuracy", "schedule/pretrain_steps"}
+        assert images == {} and t.summary_images(images) == {}
+    assert "pretraining D: identity loss" in t.log_line({k: float(v) for k, v in values.items()})
+    changed = set(_changed(d0, d_vars))
+    assert changed == {v.path for v in t.optimizer_variables["pretrain_optim"]}  # identity path
+    untouched = {v.path for v in d_vars} - changed
     assert any("pose_branch" in p for p in untouched) and any("adversarial" in p
                                                                for p in untouched)
-    assert _changed(g0, t.g_vars) == []
+    assert _changed(g0, g_vars) == []
     fake = _Fake(0.5)
-    for name in ("d_step", "g_step", "monitor_step"):
-        monkeypatch.setattr(t, name, getattr(fake, name))
-    t.iterate(next(it))  # the first GAN iteration copies D's trunk into G_enc first
+    monkeypatch.setitem(t.steps, "d", fake.d_step)
+    monkeypatch.setitem(t.steps, "g", fake.g_step)
+    values, _ = t.iterate(next(it))  # the first GAN iteration copies D's trunk into G_enc first
+    assert values["schedule/copy_trunk_steps"] == 1 and "pretrain/loss" not in values
     for d_unit, e_unit in networks._unit_pairs(t.discriminator, t.encoder):
         for dv, ev in zip(d_unit.weights, e_unit.weights):
             np.testing.assert_array_equal(dv.numpy(), ev.numpy())
@@ -260,12 +245,12 @@ def test_identity_pretraining_then_the_trunk_is_copied_into_the_encoder(drgan_re
 def test_multi_image_and_official_iterations(preset, overrides):
     """One real iteration of `multi` (2(n + 1) generator terms, spec 2.5) and of `official`
     (yaw regression, AM-softmax, label smoothing, its schedule) at tiny sizes, random data."""
-    cfg = apply_overrides(get_config(preset, task="drgan"), [
+    cfg = apply_overrides(get_config(preset, "drgan"), [
         "model.width=0.0625", "model.num_identities=10", "data.image_size=32",
         "data.load_size=36", "train.batch_size=2", "train.log_every=1",
         "train.image_summary_every=1", *overrides])
     t = DrganTask(cfg).build()
-    values, images = t.iterate(t.random_batch(2))
+    values, images = t.iterate(t.random_batch(2), observe=True)
     assert all(np.isfinite([float(v) for v in values.values()]))
     g_terms = [k for k in values if k.startswith("g/") and k.count("/") == 2]
     if preset == "multi":  # cvpr heads: identity + pose per synthesis, n + 1 = 3 syntheses

@@ -1,4 +1,5 @@
-"""DR-GAN's config sections and presets (drgan spec = ../shared/spec/drgan.md).
+"""DR-GAN's config sections (model, loss, train, data, eval) and presets; "spec N.M" is a
+section of this package's README.md.
 
 One network family with switches covers the three "DR-GANs" of spec 1 (CVPR 2017, TPAMI 2018,
 the 2019 official code):
@@ -17,14 +18,15 @@ the 2019 official code):
 
 Numbers the spec could not verify say "[unverified]" next to them.
 
-    cfg = get_config("paper", task="drgan")
-    cfg = apply_overrides(cfg, ["model.multi_images=6", "train.batch_size=32"])
+    cfg = get_config("paper", "drgan")
+    cfg = apply_overrides(cfg, ["model.multi_images=6", "eval.pairs_dir=records/pairs"])
 """
 from __future__ import annotations
 
 import dataclasses
 
-from tpgan_tf.core.config import ExperimentConfig, TrainLoopConfig, register_config
+from tpgan_tf.core.config import EvalConfig as CoreEvalConfig
+from tpgan_tf.core.config import ExperimentConfig, TrainLoopConfig
 from tpgan_tf.core.layers import BN_MODES
 
 POSE_CODES = ("onehot", "yaw")
@@ -198,7 +200,7 @@ class TrainConfig(TrainLoopConfig):
     beta1: float = 0.5
     beta2: float = 0.999
     adam_epsilon: float = 1e-8
-    # D:G schedule (spec 4.1), implemented by the task:
+    # D:G schedule (spec 4.1), the phases of steps.schedule:
     #   "alternate": one D step then one G step per iteration;
     #   "adaptive":  alternate 1:1 until D's mean accuracy over its terms (identity, pose,
     #                real/fake or fake class) reaches adaptive_accuracy, then 1 : adaptive_g_steps
@@ -285,14 +287,31 @@ class DataConfig:
 
 
 @dataclasses.dataclass
+class EvalConfig(CoreEvalConfig):
+    """Options of the two evaluation protocols (evaluation.py; experiments.evaluate). z_seed
+    is unused: DR-GAN evaluates with z = 0."""
+
+    # Pair records (data_prep.build_tfrecords) for TP-GAN's frontalization protocol on the
+    # frontal syntheses; "": that protocol is not run.
+    pairs_dir: str = ""
+    # Light-CNN-29 (.h5 from experiments.convert_lightcnn / pretrain_lightcnn, or the
+    # original DeepFace168.pickle): the baseline row of spec 5.1's protocol and the rank-1 of
+    # the frontalization protocol; "": neither. Its channel multiplier (0: the width stored
+    # in the .h5, 1.0 for a pickle).
+    lightcnn_weights: str = ""
+    lightcnn_width: float = 0.0
+
+
+@dataclasses.dataclass
 class DrganConfig(ExperimentConfig):
-    """DR-GAN: model / loss / train / data sections (+ runtime from ExperimentConfig)."""
+    """DR-GAN: model / loss / train / data / eval sections (+ runtime)."""
 
     task: str = "drgan"
     model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
     loss: LossConfig = dataclasses.field(default_factory=LossConfig)
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
     data: DataConfig = dataclasses.field(default_factory=DataConfig)
+    eval: EvalConfig = dataclasses.field(default_factory=EvalConfig)
 
     def check(self) -> None:
         m, d, t = self.model, self.data, self.train
@@ -407,4 +426,3 @@ def _tiny() -> DrganConfig:
 
 PRESETS = {"paper": _paper, "tpami": _tpami, "official": _official, "multi": _multi,
            "demo": _demo, "tiny": _tiny}
-register_config("drgan", DrganConfig, PRESETS)

@@ -1,12 +1,13 @@
-"""DR-GAN's evaluation (`python -m experiments.evaluate --model=drgan ...`): both protocols and
-the results page.
+"""DR-GAN's evaluation (`python -m experiments.evaluate --model_dir=RUN --data_dir=...`):
+`DrganEvaluator` runs both protocols with the options of the config's `eval` section
+(config.EvalConfig, set by --override=eval.<field>=...) and writes the results page.
 
   (a) DR-GAN's own protocol (drgan spec 5.1, identification.py) on the test IMAGE records of
-      --data_dir: rank-1 per |yaw| with the cosine of f(x); with --lightcnn_weights also
+      --data_dir: rank-1 per |yaw| with the cosine of f(x); with eval.lightcnn_weights also
       Light-CNN on the raw aligned images as a baseline row.
   (b) TP-GAN's frontalization protocol (tpgan spec 7.1, frontal_protocol.py) on the test PAIR
-      records of --pairs_dir with the same Light-CNN (--lightcnn_weights; without it only
-      L1 / PSNR / SSIM): DR-GAN's frontal syntheses next to TP-GAN's on one test set.
+      records of eval.pairs_dir with the same Light-CNN (eval.lightcnn_weights; without it
+      only L1 / PSNR / SSIM): DR-GAN's frontal syntheses next to TP-GAN's on one test set.
 
 Files in output_dir: results.json (kind "recognition": protocol (a), "summary_tables" for
 the demo's combined page, a summary of (b)), results.md / index.html, pose_codes.png (held-out
@@ -24,25 +25,13 @@ import numpy as np
 from tpgan_tf.data.pipeline import list_shards, split_pattern
 from tpgan_tf.evaluation import frontalization as fr
 from tpgan_tf.evaluation import report, sheets
+from tpgan_tf.evaluation.evaluator import Evaluator
 from tpgan_tf.evaluation.frontalization_report import write_report
-from tpgan_tf.models.drgan import frontal_protocol, identification, serving
+from tpgan_tf.models.drgan import frontal_protocol, identification
+from tpgan_tf.models.drgan.serving import DrganServing, to_uint8
 
-LIGHTCNN_HELP = ("Light-CNN-29 weights (.h5 from experiments.convert_lightcnn or "
-                 "experiments.pretrain_lightcnn, or the original DeepFace168.pickle).")
 POSE_SHEET = "pose_codes.png"
 FRONTAL_SUBDIR = "frontal"
-
-
-def command_flags() -> list:
-    """The evaluate flags DR-GAN adds (--lightcnn_weights / --lightcnn_width are TP-GAN's too:
-    the same definition, defined once)."""
-    from tpgan_tf.core.flags import FlagSpec
-    return [FlagSpec("pairs_dir", "string", None, "DR-GAN: pair records (data_prep."
-                     "build_tfrecords) for TP-GAN's frontalization protocol on DR-GAN's "
-                     "frontal syntheses; rank-1 there needs --lightcnn_weights."),
-            FlagSpec("lightcnn_weights", "string", None, LIGHTCNN_HELP),
-            FlagSpec("lightcnn_width", "float", None, "Light-CNN channel multiplier; "
-                     "default: the width stored in the .h5, 1.0 for a pickle.")]
 
 
 def _progress(show: bool, unit: str):
@@ -86,14 +75,14 @@ def write_pose_sheet(path: str, task, aligned: list[np.ndarray]) -> str | None:
     if not aligned:
         return None
     cfg = task.config
-    end = serving.Endpoints(task.encoder, task.decoder, cfg)
+    end = DrganServing.for_task(task)
     views = cfg.data.num_views
     rows = []
     from tpgan_tf.models.drgan.inputs import eval_input
     for image in aligned:
         batch = np.repeat(image[None], views, axis=0)
         out = end.run("rotate", batch, np.arange(views, dtype=np.int32))["image"]
-        crop = serving.to_uint8(eval_input(image[None], cfg.data.load_size,
+        crop = to_uint8(eval_input(image[None], cfg.data.load_size,
                                            cfg.data.image_size)).numpy()[0]
         rows.append(("", [crop, *out]))
     titles = ["input"] + [f"{i * 15 - cfg.data.max_yaw:+d}" for i in range(views)]
@@ -105,11 +94,10 @@ def write_pose_sheet(path: str, task, aligned: list[np.ndarray]) -> str | None:
 def evaluate(task, data_dir: str, output_dir: str, *, pairs_dir: str | None = None,
              lightcnn_weights: str | None = None, lightcnn_width: float | None = None,
              split: str = "test", batch_size: int = 16, max_examples: int = 0,
-             z_seed: int = 2017, sheet_rows: int = 6, show_progress: bool = True,
+             sheet_rows: int = 6, show_progress: bool = True,
              run_info: dict | None = None) -> tuple[dict, str]:
     """Both protocols of the module doc for a restored DrganTask; returns (results of (a) with
-    a summary of (b), path of index.html). z_seed is unused: DR-GAN evaluates with z = 0."""
-    del z_seed
+    a summary of (b), path of index.html). DR-GAN evaluates with z = 0."""
     if not data_dir:
         raise ValueError("--data_dir (the DR-GAN image records) is required")
     pattern = split_pattern(data_dir, split)
@@ -178,8 +166,8 @@ def _write_page(output_dir: str, results: dict, frontal: dict | None, sheet: str
         page.table(*fr.quality_table(frontal))
         page.link(f"{FRONTAL_SUBDIR}/index.html", "Full frontalization results page")
     else:
-        page.note("TP-GAN's frontalization protocol was not run (give --pairs_dir and "
-                  "--lightcnn_weights).")
+        page.note("TP-GAN's frontalization protocol was not run (set eval.pairs_dir and "
+                  "eval.lightcnn_weights).")
     page.heading("Protocol")
     page.items(results["protocol"])
     page.link("results.json", "All numbers: results.json")
@@ -197,3 +185,19 @@ def summary_text(results: dict) -> str:
         lines.append(f"frontal syntheses (TP-GAN protocol, {f['probes']} probes): rank-1 % "
                      f"{overall or '- (no Light-CNN)'}; page {f['page']}")
     return "\n".join(lines)
+
+
+class DrganEvaluator(Evaluator):
+    """Both protocols of the module doc with the options of the config's `eval` section
+    ("" / 0 = not given)."""
+
+    def evaluate(self, data_dir, output_dir, *, run_info=None, show_progress=True):
+        e = self.config.eval
+        return evaluate(self.task, data_dir, output_dir, pairs_dir=e.pairs_dir or None,
+                        lightcnn_weights=e.lightcnn_weights or None,
+                        lightcnn_width=e.lightcnn_width or None, split=e.split,
+                        batch_size=e.batch_size, max_examples=e.max_examples,
+                        sheet_rows=e.sheet_rows, show_progress=show_progress,
+                        run_info=run_info)
+
+    summary_text = staticmethod(summary_text)

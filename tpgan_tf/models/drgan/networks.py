@@ -1,15 +1,17 @@
-"""The DR-GAN networks of a config: builders, parameter counts, and the copy of D's identity
-trunk into G_enc after identity pre-training (drgan spec 4.2).
+"""The DR-GAN networks of a config: builders, parameter counts, D's identity path (what
+identity pre-training trains) and the copy of D's identity trunk into G_enc after it (spec
+4.2).
 
     nets = build_networks(cfg)          # {"encoder", "decoder", "discriminator"}, built
-    parameter_counts(cfg)               # {"encoder", "decoder", "discriminator", "total"}
+    parameter_counts(nets, cfg)         # {"encoder", "decoder", "discriminator", "total"}
+    identity_path(nets["discriminator"])  # the variables of the pre-training optimiser
     copy_identity_trunk(nets["discriminator"], nets["encoder"])
 """
 from __future__ import annotations
 
-import numpy as np
 import tensorflow as tf
 
+from tpgan_tf.core.task import count_params
 from tpgan_tf.models.drgan.config import DrganConfig, norm_kwargs
 from tpgan_tf.models.drgan.decoder import Decoder
 from tpgan_tf.models.drgan.discriminator import (OFFICIAL_BRANCH_ROWS, OFFICIAL_TRUNK_ROWS,
@@ -59,19 +61,30 @@ def build_networks(cfg: DrganConfig, batch_size: int = 1) -> dict:
     return {"encoder": enc, "decoder": dec, "discriminator": disc}
 
 
-def count_parameters(model) -> int:
-    """Number of trainable scalars of a built model (BN moving statistics excluded)."""
-    return int(sum(np.prod(w.shape) for w in model.trainable_weights))
-
-
-def parameter_counts(cfg: DrganConfig, networks: dict | None = None) -> dict:
-    """{"encoder", "decoder", "discriminator", "total"}: trainable parameters of the networks
-    of cfg (built here unless `networks` from build_networks is given)."""
-    nets = networks or build_networks(cfg)
-    counts = {name: count_parameters(nets[name])
+def parameter_counts(networks: dict, cfg: DrganConfig) -> dict:
+    """{"encoder", "decoder", "discriminator", "total"}: trainable parameters (BN moving
+    statistics excluded) of the built networks of cfg (build_networks)."""
+    counts = {name: count_params(networks[name].trainable_weights)
               for name in ("encoder", "decoder", "discriminator")}
     counts["total"] = sum(counts.values())
     return counts
+
+
+def expected_parameter_counts(cfg: DrganConfig) -> dict:
+    """The spec gives no parameter counts (the tests compute them by hand from the tables of
+    spec 2): always {}."""
+    return {}
+
+
+def identity_path(disc: Discriminator) -> list:
+    """D's variables that identity pre-training trains (spec 4.2): all but the pose and the
+    adversarial heads; for "cvpr" / "tpami" the one FC holds every head, so it is included."""
+    parts = [disc.trunk]
+    if disc.variant == "official":
+        parts += [disc.identity_branch, disc.identity_out]
+    else:
+        parts += [disc.fc] + ([disc.identity_out] if hasattr(disc, "identity_out") else [])
+    return [v for part in parts for v in part.trainable_variables]
 
 
 def _unit_pairs(disc: Discriminator, enc: Encoder):

@@ -1,5 +1,6 @@
-"""DR-GAN at inference: the SavedModel signatures (tpgan_tf/serving/export.py exports them)
-and the same functions for Python callers.
+"""DR-GAN at inference: its serving module (tpgan_tf/serving/module.py), whose traced
+functions are the SavedModel signatures (tpgan_tf/serving/export.py exports them) and the
+Python API; "spec N.M" is a section of this package's README.md.
 
 Every image input is an ALIGNED face, the 128 x 128 crop of tpgan spec 1.2 that the records
 jobs write (tpgan_tf.faces.alignment.align_face), uint8 RGB; in the graph it becomes DR-GAN's
@@ -30,17 +31,10 @@ import tensorflow as tf
 from tpgan_tf.models.drgan import sampling
 from tpgan_tf.models.drgan.confidence import fuse_features
 from tpgan_tf.models.drgan.inputs import eval_input
+from tpgan_tf.serving.module import ServingModule
 
 ALIGNED = 128  # the aligned crop (tpgan spec 1.2)
 FUSE_EXAMPLE_IMAGES = 4  # n of SIGNATURE_INPUTS' fuse_and_frontalize instance (code: multi_N)
-SIGNATURE_INPUTS = {
-    "serving_default": {"image": ("uint8", (ALIGNED, ALIGNED, 3))},
-    "frontalize": {"image": ("uint8", (ALIGNED, ALIGNED, 3))},
-    "rotate": {"image": ("uint8", (ALIGNED, ALIGNED, 3)), "pose": ("int32", ())},
-    "rotate_float": {"image": ("uint8", (ALIGNED, ALIGNED, 3)), "pose": ("int32", ())},
-    "encode": {"image": ("uint8", (ALIGNED, ALIGNED, 3))},
-    "fuse_and_frontalize": {"images": ("uint8", (FUSE_EXAMPLE_IMAGES, ALIGNED, ALIGNED, 3))},
-}
 
 
 def to_uint8(images) -> tf.Tensor:
@@ -49,12 +43,24 @@ def to_uint8(images) -> tf.Tensor:
     return tf.cast(tf.clip_by_value(tf.round(x), 0.0, 255.0), tf.uint8)
 
 
-class Endpoints:
+class DrganServing(ServingModule):
     """The signatures of the module doc over a built encoder and decoder of `cfg`."""
 
+    # Endpoint method -> its input kind (spec); signature name -> method.
+    ENDPOINTS = {"frontalize": "image", "rotate": "image_pose", "rotate_float": "image_pose",
+                 "encode": "image", "fuse_and_frontalize": "images"}
     SIGNATURES = {"serving_default": "frontalize", "frontalize": "frontalize",
                   "rotate": "rotate", "rotate_float": "rotate_float", "encode": "encode",
                   "fuse_and_frontalize": "fuse_and_frontalize"}
+    SIGNATURE_INPUTS = {
+        "serving_default": {"image": ("uint8", (ALIGNED, ALIGNED, 3))},
+        "frontalize": {"image": ("uint8", (ALIGNED, ALIGNED, 3))},
+        "rotate": {"image": ("uint8", (ALIGNED, ALIGNED, 3)), "pose": ("int32", ())},
+        "rotate_float": {"image": ("uint8", (ALIGNED, ALIGNED, 3)), "pose": ("int32", ())},
+        "encode": {"image": ("uint8", (ALIGNED, ALIGNED, 3))},
+        "fuse_and_frontalize": {"images": ("uint8",
+                                           (FUSE_EXAMPLE_IMAGES, ALIGNED, ALIGNED, 3))},
+    }
 
     def __init__(self, encoder, decoder, cfg):
         self.encoder, self.decoder, self.cfg = encoder, decoder, cfg
@@ -66,7 +72,25 @@ class Endpoints:
         self._decode = tf.function(self._decode_fn, autograph=False, input_signature=[
             tf.TensorSpec([None, self.feature_dim], tf.float32),
             tf.TensorSpec([None], tf.int32)])
-        self._traced = {}
+
+    @classmethod
+    def from_networks(cls, networks, config) -> "DrganServing":
+        """The module of a DR-GAN run's encoder and decoder."""
+        return cls(networks["encoder"], networks["decoder"], config)
+
+    @classmethod
+    def examples(cls, config, batch_size: int, seed: int = 0) -> dict:
+        """{signature: {input: numpy array of batch_size instances}}: random aligned faces,
+        valid view indices and rows of FUSE_EXAMPLE_IMAGES faces."""
+        rng = np.random.default_rng(seed)
+        faces = lambda *shape: rng.integers(0, 256, (*shape, ALIGNED, ALIGNED, 3),  # noqa: E731
+                                            dtype=np.uint8)
+        image = faces(batch_size)
+        pose = rng.integers(0, config.data.num_views, batch_size).astype(np.int32)
+        return {"serving_default": {"image": image}, "frontalize": {"image": image},
+                "rotate": {"image": image, "pose": pose},
+                "rotate_float": {"image": image, "pose": pose}, "encode": {"image": image},
+                "fuse_and_frontalize": {"images": faces(batch_size, FUSE_EXAMPLE_IMAGES)}}
 
     # -- the two networks
     def _encode_fn(self, images):
@@ -119,27 +143,15 @@ class Endpoints:
         return {"frontal": to_uint8(self._decode(fused, self._frontal_views(fused))),
                 "features": fused}
 
-    # -- specs, traces
+    # -- specs (the base traces each method once for its spec, dynamic batch)
     def spec(self, method: str) -> list:
+        kind = self.ENDPOINTS[method]
         image = tf.TensorSpec([None, ALIGNED, ALIGNED, 3], tf.uint8, name="image")
-        if method in ("rotate", "rotate_float"):
+        if kind == "image_pose":
             return [image, tf.TensorSpec([None], tf.int32, name="pose")]
-        if method == "fuse_and_frontalize":
+        if kind == "images":
             return [tf.TensorSpec([None, None, ALIGNED, ALIGNED, 3], tf.uint8, name="images")]
         return [image]
-
-    def traced(self, method: str):
-        """The tf.function of `method`, traced once for its spec (dynamic batch); no
-        input_signature, so tf.saved_model.save reuses this trace (serving/export.py)."""
-        if method not in self._traced:
-            fn = tf.function(getattr(self, method), autograph=False)
-            fn.get_concrete_function(*self.spec(method))
-            self._traced[method] = fn
-        return self._traced[method]
-
-    def endpoints(self) -> dict:
-        """{signature: (traced function, input specs)}, serving_default first."""
-        return {sig: (self.traced(m), self.spec(m)) for sig, m in self.SIGNATURES.items()}
 
     def export_info(self) -> dict:
         d = self.cfg.data
@@ -153,19 +165,7 @@ class Endpoints:
 
     # -- Python API (numpy in, numpy out; the same graphs as the SavedModel)
     def run(self, method: str, *arrays) -> dict:
+        """Endpoint `method` on numpy inputs -> {output name: numpy array}."""
         out = self.traced(method)(*[tf.constant(a) for a in arrays])
         return {k: v.numpy() for k, v in out.items()}
 
-
-def examples(cfg, batch_size: int, seed: int = 0) -> dict:
-    """{signature: {input: numpy array of batch_size instances}}: random aligned faces, valid
-    view indices and rows of FUSE_EXAMPLE_IMAGES faces."""
-    rng = np.random.default_rng(seed)
-    faces = lambda *shape: rng.integers(0, 256, (*shape, ALIGNED, ALIGNED, 3),  # noqa: E731
-                                        dtype=np.uint8)
-    image = faces(batch_size)
-    pose = rng.integers(0, cfg.data.num_views, batch_size).astype(np.int32)
-    return {"serving_default": {"image": image}, "frontalize": {"image": image},
-            "rotate": {"image": image, "pose": pose}, "rotate_float": {"image": image, "pose": pose},
-            "encode": {"image": image},
-            "fuse_and_frontalize": {"images": faces(batch_size, FUSE_EXAMPLE_IMAGES)}}

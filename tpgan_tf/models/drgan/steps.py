@@ -1,6 +1,24 @@
-"""The per-replica computations of DR-GAN's training steps (drgan spec 3, 4): syntheses, the
-D step's and the G step's losses with their gradients, the identity pre-training step, and
-the monitoring pass. The task (task.py) runs them under its strategy and applies the updates.
+"""DR-GAN's training steps per replica, their random draws and the schedule of an iteration
+(drgan spec 3, 4); "spec N.M" is a section of this package's README.md. core/steps.py runs
+the steps (gradient tape, 1 / replicas, loss scaling, updates, reductions) and
+core/schedule.py the schedule.
+
+Steps (each returns a core.steps.StepOutput of replica means):
+  * `d_step`: fresh syntheses (G in training mode, no gradient into G), D on the real and the
+    synthetic images, spec 3's D loss for d_optim (D's variables), its terms and D's
+    accuracies "acc_<name>" (losses.discriminator_accuracies; "acc_mean" drives the
+    adaptive schedule);
+  * `g_step`: fresh syntheses through D with fixed weights, spec 3's G loss for g_optim
+    (G_enc + G_dec), its terms, the pose signal on the syntheses (monitoring.py) and the
+    images "input", "synthesis";
+  * `pretrain_step`: identity pre-training of D (spec 4.2) for pretrain_optim;
+  * `monitor`: the diversity signals and one input decoded at every pose code, on the
+    centre crops of the rows (inputs.test_view), nothing trained.
+The D, G and pre-training steps take AUGMENTED rows: `AugmentingStep` augments each
+replica's rows (inputs.augment_batch) with the seeds of `draws` before the step's
+computation, outside its XLA function: XLA has no ImageProjectiveTransform (the rotation),
+and its stateless random ops draw other numbers than the CPU kernels, so the augmentation is
+the same with and without runtime.jit_compile.
 
 Syntheses of a batch of B rows (k per row: 1 single-image; n singles + 1 fused, spec 2.5):
 G_enc encodes every real image (multi: all B * n in one call, then the omega-weighted fusion
@@ -14,16 +32,131 @@ Discriminator.call_real_fake), else one call on [real; fake]. The G step evaluat
 way (for "official" and the joint mode the real half shapes the BN statistics of the fake
 half, so it is run too), with D's weights fixed. BN layers run in training mode in both steps
 (the code's in-place updates: every training pass moves the moving statistics).
+
+Draws (`draws`, cross-replica, for the whole per-worker batch; each replica takes its
+contiguous slice, so the stream does not depend on the replica count), from the task's
+checkpointed per-worker generator, in this order for every step: the augmentation seeds (one
+per image), the target poses, z, and the omega-dropout uniforms (multi-image with
+model.omega_dropout > 0, else None). The augmentation is fresh for every D, G and
+pre-training step, as the released code re-draws crop, flip and rotation on every
+session.run (spec 4.3). With data.same_batch_for_d_and_g the steps of one iteration share
+one augmentation: its seeds are then drawn statelessly from (train.seed, worker, the
+iteration counter) instead of from the generator (before issue 17 they were drawn once per
+iteration from the generator; the stateless rule makes every step find them on its own).
 """
 from __future__ import annotations
 
 import tensorflow as tf
 
+from tpgan_tf.core.distribution import batch_size_of
+from tpgan_tf.core.schedule import Adaptive, Phase, Schedule
+from tpgan_tf.core.steps import ReplicatedStep, StepOutput
+from tpgan_tf.models.drgan import inputs, monitoring, sampling
 from tpgan_tf.models.drgan import losses as L
-from tpgan_tf.models.drgan import monitoring, sampling
 from tpgan_tf.models.drgan.confidence import encode_and_fuse
 
+# Worker offset of the stateless augmentation seeds (as core.steps.worker_generator's).
+_WORKER_STRIDE = 7919
 
+
+# ---------------------------------------------------------------------- schedule
+def gan_start(train) -> int:
+    """The first GAN iteration: after train.pretrain_iterations of identity pre-training
+    when train.pretrain_d, else 0."""
+    return train.pretrain_iterations if train.pretrain_d else 0
+
+
+def schedule(cfg) -> Schedule:
+    """The phases of an iteration (spec 4.1, 4.2; config train.schedule, train.pretrain_d).
+
+    With train.pretrain_d, iterations [0, start) (start = train.pretrain_iterations) run one
+    identity step of D ("pretrain"), and iteration `start` first copies D's identity trunk
+    into G_enc ("copy_trunk", networks.copy_identity_trunk). From `start` on, the GAN
+    iterations, counted from there:
+      "alternate": 1 D step, then 1 G step;
+      "adaptive":  1 D step, then 1 G step, or train.adaptive_g_steps (4) when D's mean
+                   accuracy in that D step ("d/acc_mean") reached train.adaptive_accuracy
+                   (0.9) (kayamin's reading of "update G more when D is strong"
+                   [unverified]);
+      "official":  even GAN iterations D then G, odd ones G only, plus one more G step every
+                   10th (the code's logging call runs the G optimiser too): 5 D : 11 G per
+                   10. Both G phases are named "g", so g/<term> is the last G step's.
+    The plan depends only on the iteration counter (and the D step just run), so a resumed
+    run follows it. Benchmarks run iteration start + 2 (a D and one G step).
+    """
+    t = cfg.train
+    start = gan_start(t)
+    phases = []
+    if t.pretrain_d:
+        phases += [Phase("pretrain", last=start),
+                   Phase("copy_trunk", first=start, last=start + 1)]
+    if t.schedule == "alternate":
+        phases += [Phase("d", first=start), Phase("g", first=start)]
+    elif t.schedule == "adaptive":
+        phases += [Phase("d", first=start),
+                   Phase("g", first=start, repeat=Adaptive("d/acc_mean", t.adaptive_accuracy,
+                                                           t.adaptive_g_steps, 1))]
+    elif t.schedule == "official":
+        phases += [Phase("d", first=start, every=2), Phase("g", first=start),
+                   Phase("g", first=start, every=10)]
+    else:
+        raise ValueError(f"unknown train.schedule {t.schedule!r}")
+    return Schedule(tuple(phases), steady_iteration=start + 2)
+
+
+# ---------------------------------------------------------------------- draws
+def augmentation_seeds(rng: tf.random.Generator, cfg, batch, *, iteration, worker: int = 0
+                       ) -> tf.Tensor:
+    """One stateless augmentation seed per image of the per-worker rows `batch`: int64
+    [rows, 2] ([rows, n, 2] multi-image), from `rng`, or with data.same_batch_for_d_and_g
+    from (train.seed + 7919 * worker, iteration) (module doc). iteration: the task's
+    counter variable, read when the step runs."""
+    n = cfg.model.multi_images
+    shape = [batch_size_of(batch)] + ([n] if n > 1 else []) + [2]
+    if cfg.data.same_batch_for_d_and_g:
+        key = tf.stack([tf.constant(cfg.train.seed + _WORKER_STRIDE * worker, tf.int64),
+                        tf.cast(tf.convert_to_tensor(iteration), tf.int64)])
+        return tf.random.stateless_uniform(shape, key, minval=None, maxval=None,
+                                           dtype=tf.int64)
+    return rng.uniform_full_int(shape, tf.int64)
+
+
+def draws(rng: tf.random.Generator, cfg, batch, *, iteration, worker: int = 0) -> tuple:
+    """The draws of a D or G step (module doc): (seeds [rows, (n,) 2], targets [rows, k],
+    z [rows, k, N^z], omega uniforms [rows, n] or None), cross-replica context."""
+    seeds = augmentation_seeds(rng, cfg, batch, iteration=iteration, worker=worker)
+    rows, k, m = batch_size_of(batch), syntheses_per_row(cfg), cfg.model
+    targets = sampling.draw_targets(rng, rows, k, cfg)
+    z = sampling.draw_z(rng, rows, k, cfg)
+    omega = None
+    if m.multi_images > 1 and m.omega_dropout > 0:
+        omega = rng.uniform([rows, m.multi_images])
+    return seeds, targets, z, omega
+
+
+def pretrain_draws(rng: tf.random.Generator, cfg, batch, *, iteration, worker: int = 0
+                   ) -> tuple:
+    """The draws of a pre-training step: (augmentation seeds,)."""
+    return (augmentation_seeds(rng, cfg, batch, iteration=iteration, worker=worker),)
+
+
+class AugmentingStep(ReplicatedStep):
+    """A core.steps.ReplicatedStep whose inputs are the pipeline's rows and whose draws start
+    with their augmentation seeds: each replica augments its rows (inputs.augment_batch,
+    spec 4.3) before the step's computation, outside its XLA function (module doc), and the
+    step function receives (augmented rows, *the other draws).
+
+    Args: those of ReplicatedStep, plus data: the config's `data` section."""
+
+    def __init__(self, task, fn, optimizers=(), *, data, **kwargs):
+        super().__init__(task, fn, optimizers, **kwargs)
+        self.data = data
+
+    def update_in_replica(self, batch, seeds, *rest):
+        return super().update_in_replica(inputs.augment_batch(batch, seeds, self.data), *rest)
+
+
+# ---------------------------------------------------------------------- syntheses
 def syntheses_per_row(cfg) -> int:
     """k: 1 for single-image DR-GAN, n + 1 for multi-image (n singles + the fused one)."""
     n = cfg.model.multi_images
@@ -87,67 +220,46 @@ def _g_needs_reals(cfg) -> bool:
     return not cfg.model.separate_bn_real_fake or cfg.model.discriminator == "official"
 
 
-def _identity(loss):
-    return loss
-
-
-def d_compute(nets, batch, targets, z, cfg, d_vars, scale: float, omega_draw=None,
-              loss_scale=_identity):
-    """D step on one replica: fresh syntheses (no gradient into G), D on real and fake.
-    Returns (gradients over d_vars, {term: scale * value} incl. "loss" and the accuracies
-    "acc_<name>"), every value scaled by `scale` (1 / replicas). loss_scale: the optimiser's
-    loss scaling (mixed_float16; optimizers.scale_loss)."""
+# ---------------------------------------------------------------------- steps
+def d_step(nets, cfg, batch, targets, z, omega=None) -> StepOutput:
+    """D step on one replica's augmented rows: fresh syntheses (no gradient into G), D on
+    real and fake. {"d_optim": loss}; scalars "loss", the terms and "acc_<name>"."""
     real, identity, pose = real_images(batch, cfg)
-    syn = synthesise(nets["encoder"], nets["decoder"], batch, targets, z, cfg, True,
-                     omega_draw)
+    syn = synthesise(nets["encoder"], nets["decoder"], batch, targets, z, cfg, True, omega)
     fake = tf.stop_gradient(syn["fakes"])
-    with tf.GradientTape() as tape:
-        real_out, fake_out = discriminate(nets["discriminator"], real, fake, cfg)
-        loss, terms = L.discriminator_loss(real_out, fake_out, identity, pose, cfg.model,
-                                           cfg.loss)
-        objective = loss_scale(loss * scale)
-    grads = tape.gradient(objective, d_vars)
+    real_out, fake_out = discriminate(nets["discriminator"], real, fake, cfg)
+    loss, terms = L.discriminator_loss(real_out, fake_out, identity, pose, cfg.model, cfg.loss)
     acc = L.discriminator_accuracies(real_out, fake_out, identity, pose, syn["targets"],
                                      cfg.model)
-    values = {"loss": loss, **terms, **{f"acc_{k}": v for k, v in acc.items()}}
-    return grads, {k: tf.cast(v, tf.float32) * scale for k, v in values.items()}
+    return StepOutput(losses={"d_optim": loss},
+                      scalars={"loss": loss, **terms, **{f"acc_{k}": v for k, v in acc.items()}})
 
 
-def g_compute(nets, batch, targets, z, cfg, g_vars, scale: float, omega_draw=None,
-              loss_scale=_identity):
-    """G step on one replica through D with fixed weights. Returns (gradients over g_vars,
-    {term: scale * value} incl. "loss" and the pose accuracy / yaw error on the syntheses,
-    images {"input", "synthesis"} [<=4, s, s, 3] in [-1, 1] of the first synthesis group).
-    loss_scale: the optimiser's loss scaling (mixed_float16)."""
+def g_step(nets, cfg, batch, targets, z, omega=None) -> StepOutput:
+    """G step on one replica's augmented rows through D with fixed weights. {"g_optim":
+    loss}; scalars "loss", the terms and the pose accuracy / yaw error on the syntheses;
+    images {"input", "synthesis"} [<= 4, s, s, 3] in [-1, 1] of the first synthesis group."""
     m = cfg.model
-    with tf.GradientTape() as tape:
-        syn = synthesise(nets["encoder"], nets["decoder"], batch, targets, z, cfg, True,
-                         omega_draw)
-        if _g_needs_reals(cfg):
-            real = real_images(batch, cfg)[0]
-            _, fake_out = discriminate(nets["discriminator"], real, syn["fakes"], cfg)
-        else:
-            fake_out = nets["discriminator"](syn["fakes"], training=True)
-        k = syn["k"]
-        if k == 1:
-            loss, terms = L.generator_loss(fake_out, batch["identity"], syn["targets"], m,
-                                           cfg.loss)
-        else:
-            groups = [{name: part for name, part in zip(fake_out, parts)}
-                      for parts in zip(*(tf.split(v, k, axis=0) for v in fake_out.values()))]
-            loss, terms = L.multi_generator_loss(groups, batch["identity"],
-                                                 tf.split(syn["targets"], k, axis=0), m,
-                                                 cfg.loss)
-        objective = loss_scale(loss * scale)
-    grads = tape.gradient(objective, g_vars)
-    values = {"loss": loss, **terms, **synthesis_pose_signal(fake_out["pose"], syn["targets"],
-                                                             cfg)}
-    b = tf.shape(batch["identity"])[0]
-    shown = tf.minimum(b, 4)
-    images = {"input": first_images(batch, cfg)[0][:shown],
-              "synthesis": syn["fakes"][:shown]}
-    return (grads, {k: tf.cast(v, tf.float32) * scale for k, v in values.items()},
-            {k: tf.cast(v, tf.float32) for k, v in images.items()})
+    syn = synthesise(nets["encoder"], nets["decoder"], batch, targets, z, cfg, True, omega)
+    if _g_needs_reals(cfg):
+        real = real_images(batch, cfg)[0]
+        _, fake_out = discriminate(nets["discriminator"], real, syn["fakes"], cfg)
+    else:
+        fake_out = nets["discriminator"](syn["fakes"], training=True)
+    k = syn["k"]
+    if k == 1:
+        loss, terms = L.generator_loss(fake_out, batch["identity"], syn["targets"], m, cfg.loss)
+    else:
+        groups = [{name: part for name, part in zip(fake_out, parts)}
+                  for parts in zip(*(tf.split(v, k, axis=0) for v in fake_out.values()))]
+        loss, terms = L.multi_generator_loss(groups, batch["identity"],
+                                             tf.split(syn["targets"], k, axis=0), m, cfg.loss)
+    shown = tf.minimum(tf.shape(batch["identity"])[0], 4)
+    return StepOutput(losses={"g_optim": loss},
+                      scalars={"loss": loss, **terms,
+                               **synthesis_pose_signal(fake_out["pose"], syn["targets"], cfg)},
+                      images={"input": first_images(batch, cfg)[0][:shown],
+                              "synthesis": syn["fakes"][:shown]})
 
 
 def synthesis_pose_signal(pose_out, targets, cfg) -> dict:
@@ -161,30 +273,28 @@ def synthesis_pose_signal(pose_out, targets, cfg) -> dict:
     return {"yaw_error_synth_deg": tf.reduce_mean(err) * (180.0 / 3.141592653589793)}
 
 
-def pretrain_compute(disc, batch, cfg, variables, scale: float, loss_scale=_identity):
-    """Identity pre-training of D (spec 4.2): softmax CE of D's identity output on the real
-    images (AM-softmax heads: s * cos with NO margin, as the code's pre-training at HEAD).
-    Returns (gradients over `variables`, {"loss", "accuracy"} scaled)."""
+def pretrain_step(disc, cfg, batch) -> StepOutput:
+    """Identity pre-training of D on one replica's augmented rows (spec 4.2): softmax CE of
+    D's identity output on the real images (AM-softmax heads: s * cos with NO margin, as the
+    code's pre-training at HEAD). {"pretrain_optim": loss}; scalars "loss", "accuracy"."""
     real, identity, _ = real_images(batch, cfg)
-    with tf.GradientTape() as tape:
-        out = disc(real, training=True)
-        if cfg.model.identity_head == "am_softmax":
-            loss = L.am_softmax_ce(out["identity"], identity, 0.0, cfg.loss.am_scale)
-        else:
-            loss = L.softmax_ce(out["identity"], identity)
-        objective = loss_scale(loss * scale)
-    grads = tape.gradient(objective, variables)
+    out = disc(real, training=True)
+    if cfg.model.identity_head == "am_softmax":
+        loss = L.am_softmax_ce(out["identity"], identity, 0.0, cfg.loss.am_scale)
+    else:
+        loss = L.softmax_ce(out["identity"], identity)
     hits = tf.equal(tf.argmax(tf.cast(out["identity"], tf.float32), axis=-1,
                               output_type=tf.int32), tf.cast(identity, tf.int32))
-    accuracy = tf.reduce_mean(tf.cast(hits, tf.float32))
-    return grads, {"loss": loss * scale, "accuracy": accuracy * scale}
+    return StepOutput(losses={"pretrain_optim": loss},
+                      scalars={"loss": loss, "accuracy": tf.reduce_mean(tf.cast(hits, tf.float32))})
 
 
-def monitor(nets, batch, cfg, scale: float, with_grid: bool):
-    """The diversity signals (monitoring.py) of one replica's batch: the real first image of
-    every row and its frontal synthesis (z = 0, inference mode), scaled by `scale`; with
-    with_grid also the first row's input decoded at every view of the pose set ([N, s, s, 3]
-    in [-1, 1], "pose_grid", with "pose_grid_input")."""
+def monitor(nets, cfg, rows) -> StepOutput:
+    """The diversity signals (monitoring.py) of one replica's pipeline rows, on their test
+    view (inputs.test_view: centre crop, no flip): the real first image of every row and its
+    frontal synthesis (z = 0, inference mode); images: the first row's input decoded at
+    every view of the pose set ("pose_grid" [N, s, s, 3] in [-1, 1], "pose_grid_input")."""
+    batch = inputs.test_view(rows, cfg.data)
     enc, dec = nets["encoder"], nets["decoder"]
     real, identity, pose = first_images(batch, cfg)
     b = tf.shape(real)[0]
@@ -194,15 +304,10 @@ def monitor(nets, batch, cfg, scale: float, with_grid: bool):
     synth = dec({"features": f_real, "pose": sampling.pose_code(frontal, cfg), "z": zeros},
                 training=False)
     f_synth = enc(synth, training=False)["features"]
-    values = monitoring.diversity(real, synth, f_real, f_synth, identity, pose)
-    values = {k: v * scale for k, v in values.items()}
-    images = {}
-    if with_grid:
-        views = sampling.view_targets(cfg)
-        n = tf.shape(views)[0]
-        grid = dec({"features": tf.repeat(f_real[:1], n, axis=0),
-                    "pose": sampling.pose_code(views, cfg),
-                    "z": tf.zeros([n, cfg.model.z_dim])}, training=False)
-        images = {"pose_grid_input": tf.cast(real[:1], tf.float32),
-                  "pose_grid": tf.cast(grid, tf.float32)}
-    return values, images
+    views = sampling.view_targets(cfg)
+    n = tf.shape(views)[0]
+    grid = dec({"features": tf.repeat(f_real[:1], n, axis=0),
+                "pose": sampling.pose_code(views, cfg),
+                "z": tf.zeros([n, cfg.model.z_dim])}, training=False)
+    return StepOutput(scalars=monitoring.diversity(real, synth, f_real, f_synth, identity, pose),
+                      images={"pose_grid_input": real[:1], "pose_grid": grid})
