@@ -26,7 +26,7 @@ Scalars: d/<term> (+ d/acc_<name>) of the last D step (an iteration without one 
 previous D step's values; schedule/d_steps says whether one ran), g/<term> of the last G step
 (+ g/pose_accuracy_synth or g/yaw_error_synth_deg), schedule/d_steps and g_steps, pretrain/*,
 and on logging iterations monitor/diversity_* (monitoring.py, on the centre crops of the
-rows: inputs.test_view). Images on summary iterations: input | synthesis of the last G step,
+rows: inputs.centre_view). Images on summary iterations: input | synthesis of the last G step,
 and one input rendered at every pose code.
 """
 from __future__ import annotations
@@ -231,7 +231,7 @@ class DrganTask(Task):
         scale = 1.0 / self.num_replicas
         data = self.config.data
         values, images = self.strategy.run(
-            lambda b: steps.monitor(self.networks, inputs.test_view(b, data), self.config,
+            lambda b: steps.monitor(self.networks, inputs.centre_view(b, data), self.config,
                                     scale, with_grid=True),
             args=(batch,))
         return (distribution.reduce_sum(self.strategy, values),
