@@ -109,9 +109,9 @@ def test_augment_batch_is_augment_per_image_with_its_own_seed():
     assert np.abs(other["image"].numpy() - batch["image"].numpy()).max() > 0.5
 
 
-def test_test_view_is_the_centre_crop():
+def test_centre_view_is_the_centre_crop():
     rows = _rows(2)
-    view = inputs.test_view(rows, DATA)
+    view = inputs.centre_view(rows, DATA)
     np.testing.assert_allclose(view["image"].numpy(),
                                rows["source"].numpy()[:, 7:103, 7:103] / 127.5 - 1, atol=1e-6)
     assert not view["flipped"].numpy().any()

@@ -11,7 +11,7 @@ in-plane rotation U(-r, r) (official 10 degrees; bilinear here, the code's is bi
 random data.image_size (96) crop -> random horizontal flip that mirrors the pose label as well
 (view index i of N symmetric views -> N - 1 - i, yaw -> -yaw; an image is never flipped
 without its label) -> x / 127.5 - 1 in [-1, 1]. At test: the same resize, the centre crop, no
-flip (`eval_input`; `test_view` for a training batch). Only views with |yaw| <= data.max_yaw
+flip (`eval_input`; `centre_view` for a training batch). Only views with |yaw| <= data.max_yaw
 are kept; the pose index is (yaw + max_yaw) / 15 in the config's pose set, whatever set the
 records were built with.
 
@@ -140,7 +140,7 @@ def augment_batch(batch: dict, seeds, data) -> dict:
     return rows
 
 
-def test_view(batch: dict, data) -> dict:
+def centre_view(batch: dict, data) -> dict:
     """The rows of make_dataset as test inputs: the centre image_size crop of each source
     image in [-1, 1], labels as they are, nothing flipped (monitoring, spec 4.3 test rule)."""
     rows = {k: v for k, v in batch.items() if k != "source"}

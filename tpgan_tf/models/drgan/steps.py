@@ -13,7 +13,7 @@ Steps (each returns a core.steps.StepOutput of replica means):
     images "input", "synthesis";
   * `pretrain_step`: identity pre-training of D (spec 4.2) for pretrain_optim;
   * `monitor`: the diversity signals and one input decoded at every pose code, on the
-    centre crops of the rows (inputs.test_view), nothing trained.
+    centre crops of the rows (inputs.centre_view), nothing trained.
 The D, G and pre-training steps take AUGMENTED rows: `AugmentingStep` augments each
 replica's rows (inputs.augment_batch) with the seeds of `draws` before the step's
 computation, outside its XLA function: XLA has no ImageProjectiveTransform (the rotation),
@@ -291,10 +291,10 @@ def pretrain_step(disc, cfg, batch) -> StepOutput:
 
 def monitor(nets, cfg, rows) -> StepOutput:
     """The diversity signals (monitoring.py) of one replica's pipeline rows, on their test
-    view (inputs.test_view: centre crop, no flip): the real first image of every row and its
+    view (inputs.centre_view: centre crop, no flip): the real first image of every row and its
     frontal synthesis (z = 0, inference mode); images: the first row's input decoded at
     every view of the pose set ("pose_grid" [N, s, s, 3] in [-1, 1], "pose_grid_input")."""
-    batch = inputs.test_view(rows, cfg.data)
+    batch = inputs.centre_view(rows, cfg.data)
     enc, dec = nets["encoder"], nets["decoder"]
     real, identity, pose = first_images(batch, cfg)
     b = tf.shape(real)[0]
