@@ -96,5 +96,5 @@ def test_the_shared_evaluate_script_runs_the_toy_models_evaluator(tmp_path):
     results, page = evaluate.run(None, str(tmp_path / "eval"), model_dir=str(tmp_path / "run"))
     assert os.path.isfile(page) and results["mse"] > 0
     assert results["run"]["checkpoint"].endswith("ckpt-2")
-    with pytest.raises(ValueError, match="randomly initialised toy network"):
+    with pytest.raises(ValueError, match="--model=toy without --model_dir would score randomly"):
         evaluate.run(None, str(tmp_path / "eval2"), preset="tiny", model="toy")

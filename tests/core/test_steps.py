@@ -126,6 +126,34 @@ def test_nested_update_applies_the_inner_step_and_returns_its_scalars():
     assert float(scalars["g_loss"]) == pytest.approx(-2.0)
 
 
+def test_prepare_runs_before_the_compiled_step_on_the_sliced_draws():
+    """`prepare` maps (inputs, draws) to the step function's arguments outside XLA: here it
+    doubles x with a tf.py_function, which XLA cannot compile."""
+    import keras
+    import tensorflow as tf
+
+    from tpgan_tf.core.steps import ReplicatedStep, StepOutput
+
+    w = keras.Variable(1.0, name="w")
+    task = _fake_task(jit=True, a=[w])
+
+    def prepare(x, d):
+        doubled = tf.py_function(lambda v: v * 2.0, [x], tf.float32)
+        return doubled, d
+
+    seen = {}
+
+    def fn(x, d):
+        seen["shape"] = x.shape
+        return StepOutput(losses={"a": w * x + d}, scalars={"x": x})
+
+    step = ReplicatedStep(task, fn, ("a",), draws=lambda x: (tf.constant(5.0),),
+                          prepare=prepare)
+    scalars, _ = step(np.float32(1.5))
+    assert float(scalars["x"]) == 3.0  # prepared
+    assert float(w.numpy()) == pytest.approx(1.0 - 3.0)  # gradient of w * 3 + 5
+
+
 def _mirrored(out_path: str) -> None:
     """Subprocess: the same step on 1 device (batch 4) and on 2 logical CPUs (2 + 2)."""
     import tensorflow as tf

@@ -101,14 +101,19 @@ class ReplicatedStep:
       jit: compile forward + backward with XLA (default: runtime.jit_compile). A step that
         updates another step inside it must say jit=False.
       label_check: an optional LabelCheck on the batch (the first input).
+      prepare: an optional per-replica function of the step's inputs and sliced draws that
+        returns the arguments of `fn`, run before the compiled computation (outside XLA):
+        e.g. a data augmentation whose ops XLA lacks.
       name: for error messages and traces.
     """
 
     def __init__(self, task, fn: Callable, optimizers: Sequence[str] = (), *,
                  draws: Callable | None = None, jit: bool | None = None,
-                 label_check: LabelCheck | None = None, name: str = "step"):
+                 label_check: LabelCheck | None = None, prepare: Callable | None = None,
+                 name: str = "step"):
         self.task, self.fn, self.optimizer_names = task, fn, tuple(optimizers)
         self.draws, self.label_check, self.name = draws, label_check, name
+        self.prepare = prepare
         unknown = [n for n in self.optimizer_names if n not in task.optimizers]
         if unknown:
             raise ValueError(f"step {name!r} updates unknown optimisers {unknown}; the task "
@@ -147,8 +152,10 @@ class ReplicatedStep:
         return grads, scalars, images
 
     def update_in_replica(self, *args):
-        """Runs the step in the current replica context (the label check, forward +
-        backward, then every update). Returns (unscaled scalars, images)."""
+        """Runs the step in the current replica context (`prepare`, the label check, forward
+        + backward, then every update). Returns (unscaled scalars, images)."""
+        if self.prepare is not None:
+            args = tuple(self.prepare(*args))
         checks = [] if self.jit or self.label_check is None else \
             self.label_check.assertions(args[0])
         with tf.control_dependencies(checks):

@@ -14,9 +14,9 @@ Steps (each returns a core.steps.StepOutput of replica means):
   * `pretrain_step`: identity pre-training of D (spec 4.2) for pretrain_optim;
   * `monitor`: the diversity signals and one input decoded at every pose code, on the
     centre crops of the rows (inputs.centre_view), nothing trained.
-The D, G and pre-training steps take AUGMENTED rows: `AugmentingStep` augments each
-replica's rows (inputs.augment_batch) with the seeds of `draws` before the step's
-computation, outside its XLA function: XLA has no ImageProjectiveTransform (the rotation),
+The D, G and pre-training steps take AUGMENTED rows: their `prepare` (`augment_first`)
+augments each replica's rows (inputs.augment_batch) with the seeds of `draws` before the
+step's computation, outside its XLA function: XLA has no ImageProjectiveTransform (the rotation),
 and its stateless random ops draw other numbers than the CPU kernels, so the augmentation is
 the same with and without runtime.jit_compile.
 
@@ -50,7 +50,7 @@ import tensorflow as tf
 
 from tpgan_tf.core.distribution import batch_size_of
 from tpgan_tf.core.schedule import Adaptive, Phase, Schedule
-from tpgan_tf.core.steps import ReplicatedStep, StepOutput
+from tpgan_tf.core.steps import StepOutput
 from tpgan_tf.models.drgan import inputs, monitoring, sampling
 from tpgan_tf.models.drgan import losses as L
 from tpgan_tf.models.drgan.confidence import encode_and_fuse
@@ -140,20 +140,14 @@ def pretrain_draws(rng: tf.random.Generator, cfg, batch, *, iteration, worker: i
     return (augmentation_seeds(rng, cfg, batch, iteration=iteration, worker=worker),)
 
 
-class AugmentingStep(ReplicatedStep):
-    """A core.steps.ReplicatedStep whose inputs are the pipeline's rows and whose draws start
-    with their augmentation seeds: each replica augments its rows (inputs.augment_batch,
-    spec 4.3) before the step's computation, outside its XLA function (module doc), and the
-    step function receives (augmented rows, *the other draws).
-
-    Args: those of ReplicatedStep, plus data: the config's `data` section."""
-
-    def __init__(self, task, fn, optimizers=(), *, data, **kwargs):
-        super().__init__(task, fn, optimizers, **kwargs)
-        self.data = data
-
-    def update_in_replica(self, batch, seeds, *rest):
-        return super().update_in_replica(inputs.augment_batch(batch, seeds, self.data), *rest)
+def augment_first(data):
+    """The `prepare` of the D, G and pre-training ReplicatedSteps (core/steps.py): the rows
+    augmented with the first draw, their seeds (inputs.augment_batch, spec 4.3), outside the
+    step's XLA function (module doc); the step function receives (augmented rows, *the other
+    draws). data: the config's `data` section."""
+    def prepare(batch, seeds, *rest):
+        return (inputs.augment_batch(batch, seeds, data), *rest)
+    return prepare
 
 
 # ---------------------------------------------------------------------- syntheses

@@ -77,17 +77,18 @@ class DrganTask(Task):
         where = {"iteration": self.iteration, "worker": self.worker.worker_index}
         gan_draws = functools.partial(steps.draws, self.rng, cfg, **where)
         labels = LabelCheck("identity", cfg.model.num_identities)
-        out = {"d": steps.AugmentingStep(self, functools.partial(steps.d_step, nets, cfg),
-                                         ["d_optim"], data=cfg.data, draws=gan_draws,
-                                         label_check=labels, name="d"),
-               "g": steps.AugmentingStep(self, functools.partial(steps.g_step, nets, cfg),
-                                         ["g_optim"], data=cfg.data, draws=gan_draws, name="g")}
+        augment = steps.augment_first(cfg.data)
+        out = {"d": ReplicatedStep(self, functools.partial(steps.d_step, nets, cfg),
+                                   ["d_optim"], draws=gan_draws, prepare=augment,
+                                   label_check=labels, name="d"),
+               "g": ReplicatedStep(self, functools.partial(steps.g_step, nets, cfg),
+                                   ["g_optim"], draws=gan_draws, prepare=augment, name="g")}
         if cfg.train.pretrain_d:
-            out["pretrain"] = steps.AugmentingStep(
+            out["pretrain"] = ReplicatedStep(
                 self, functools.partial(steps.pretrain_step, self.discriminator, cfg),
-                ["pretrain_optim"], data=cfg.data,
+                ["pretrain_optim"],
                 draws=functools.partial(steps.pretrain_draws, self.rng, cfg, **where),
-                label_check=labels, name="pretrain")
+                prepare=augment, label_check=labels, name="pretrain")
             out["copy_trunk"] = self._copy_trunk
         # Measures only (inference mode): the pose grid always, one trace.
         self.monitor_step = ReplicatedStep(self, functools.partial(steps.monitor, nets, cfg),
