@@ -6,7 +6,7 @@ Input, as for the pair job (data_prep/multipie_pairs.py), either
     here with tpgan_tf.faces.alignment.align_face (tpgan spec 1.2, the same 128 crop as the
     pair records; DR-GAN's pipeline resizes it to 110 and crops 96, drgan spec 4.3);
   * source "aligned": the original TP-GAN code's flat `*_cropped.png` 128x128 crops with
-    `.5pt` files (spec 1.3).
+    `.5pt` files (tpgan spec 1.3).
 One record per image: the aligned PNG, its 5 landmarks, subject, session, recording, camera,
 yaw, pose index and illumination. The DR-GAN protocol (drgan spec 5.1): neutral expression
 (recording 01), every session [unverified], every illumination, the views within +-60 (9

@@ -1,4 +1,4 @@
-"""Converts the public PyTorch LightCNN-29 v1 checkpoint to our Light-CNN .h5 (spec 4.4 substitute).
+"""Converts the public PyTorch LightCNN-29 v1 checkpoint to our Light-CNN .h5 (tpgan spec 4.4 substitute).
 
     python -m experiments.convert_lightcnn --checkpoint=LightCNN_29Layers_checkpoint.pth.tar \\
         --output=lightcnn29.h5

@@ -4,7 +4,7 @@
         --data_dir=runs/demo/records/pairs --override=eval.lightcnn_weights=lightcnn29.h5
 
 Each model's protocol is its evaluation.py (TP-GAN: rank-1 per pose and image quality by its
-spec 7.1; DR-GAN: f(x) identification and TP-GAN's protocol on its frontals; FSRNet: the
+tpgan spec 7.1; DR-GAN: f(x) identification and TP-GAN's protocol on its frontals; FSRNet: the
 official Y-PSNR / SSIM); its options are the config's `eval` section (--override=eval.x=...;
 the generic flags below set the common ones). Writes into --output_dir (default
 <model_dir>/eval) results.json, results.md, index.html (the results page, printed at the end)

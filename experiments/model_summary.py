@@ -6,7 +6,7 @@
 
 The last line of the output is JSON: {"model", "config", "counts": {part: params}, and, where
 the model's description gives counts for this config, "matches_spec": true/false}. For TP-GAN
-`paper` the counts equal its spec 2.7 (generator 157,503,770; discriminator 13,357,441).
+`paper` the counts equal its tpgan spec 2.7 (generator 157,503,770; discriminator 13,357,441).
 """
 from __future__ import annotations
 

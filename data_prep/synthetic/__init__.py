@@ -1,7 +1,7 @@
 """Synthetic faces: multi-view heads in the raw Multi-PIE layout, and face crops for FSRNet.
 
 Multi-PIE is licensed, so the demo and the tests use faces rendered here, which then go
-through the same code path as the real data (alignment, spec 1.2; patches, spec 1.4).
+through the same code path as the real data (alignment, tpgan spec 1.2; patches, spec 1.4).
 
 Model. Each identity is one closed 3-D surface (head, ears, hair volume, neck, shoulders)
 that is star-shaped about the vertical axis: in cylindrical coordinates it is a radius

@@ -12,7 +12,7 @@ EYE_ROW_FRACTION = 0.42  # eye line at 42% of the image height, shoulders at the
 DEFAULT_ILLUMINATIONS = (3, 7, 11)  # left-lit (-60), frontal (0), right-lit (+60)
 NO_FLASH = (0, 19)
 LANDMARKS_FILE = "landmarks.csv"
-RECORDING = 1  # neutral expression (spec 6.1)
+RECORDING = 1  # neutral expression (tpgan spec 6.1)
 # Per (subject, session, camera) jitter, shared by its illuminations: Multi-PIE takes the
 # 20 flashes of one camera within a second, and its 5-point file is shared by them (spec 1.3).
 JITTER_SHIFT = 0.0125  # +- fraction of the image size (8 px at 640x480)

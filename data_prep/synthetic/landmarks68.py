@@ -138,7 +138,7 @@ def landmarks_68_3d(model: HeadModel) -> np.ndarray:
 
 
 def landmarks5_from_68(points: np.ndarray) -> np.ndarray:
-    """[68, 2] -> the 5 points of spec 1.2 [5, 2]: eye centres (mean of each eye's six
+    """[68, 2] -> the 5 points of tpgan spec 1.2 [5, 2]: eye centres (mean of each eye's six
     points), nose tip (30), mouth corners (48, 54); left = image-left."""
     points = np.asarray(points)
     if points.shape[-2:] != (NUM_LANDMARKS, 2):

@@ -1,4 +1,4 @@
-"""The raw Multi-PIE layout writer (spec 6.1): `generate` renders every (subject, session,
+"""The raw Multi-PIE layout writer (tpgan spec 6.1): `generate` renders every (subject, session,
 camera, flash) image with a per-camera pose jitter and writes the PNGs and landmarks.csv."""
 from __future__ import annotations
 

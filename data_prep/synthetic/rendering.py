@@ -74,7 +74,7 @@ class _View:
     height: int
     pix: np.ndarray  # [m] covered pixels (flat index)
     texel: np.ndarray  # [m] their texture entries (flat index)
-    landmarks: np.ndarray  # [5, 2] raw-pixel x, y, spec 1.2 order
+    landmarks: np.ndarray  # [5, 2] raw-pixel x, y, tpgan spec 1.2 order
     rotation: np.ndarray | None  # 2x3 roll matrix applied after rendering
 
 

@@ -34,7 +34,7 @@ import pytest
 # decides the sign and the step moves by up to 2 lr either way: such elements cannot agree. So
 # the weights after one iteration are compared on the elements whose gradient at the start is
 # clearly resolved, |g| >= GRAD_RESOLVED (30x that epsilon) in both runs. D takes one Adam
-# step at identical weights: its resolved elements must agree closely. G takes two (spec 5),
+# step at identical weights: its resolved elements must agree closely. G takes two (tpgan spec 5),
 # the second at weights that already differ by up to 2 lr on its unresolved elements, so its
 # second gradient differs more. Measured (relative L2 over resolved elements, 96% of all):
 # D 5.3e-4, G 0.044 (G over all its elements: 0.078); on the AVX-512 Xeon D 6.1e-4, G 0.057.

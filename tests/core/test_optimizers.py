@@ -1,4 +1,4 @@
-"""FusedAdam (tpgan_tf/core/optimizers.py) = keras.optimizers.Adam (= TF1 AdamOptimizer, spec 5),
+"""FusedAdam (tpgan_tf/core/optimizers.py) = keras.optimizers.Adam (= TF1 AdamOptimizer, tpgan spec 5),
 one fused op per variable; the loss-scaling helpers."""
 import keras
 import numpy as np

@@ -1,6 +1,6 @@
 """The pair-records job (data_prep/build_tfrecords.py with data_prep/multipie_pairs.py): bad
 inputs skipped with their reasons, shard names and the manifest, flag errors, the nose-window
-rules of spec 1.4 (issue 3). The records are built once per session from a damaged synthetic
+rules of tpgan spec 1.4 (issue 3). The records are built once per session from a damaged synthetic
 tree (tests/conftest.py `damaged_multipie`, `pair_records`); the resume of the shard writer is
 in tests/data/test_shards.py, the input pipeline in tests/models/tpgan/test_inputs.py."""
 import json

@@ -1,4 +1,4 @@
-"""The Multi-PIE camera table (data_prep/cameras.py): yaws of spec 6.2 and the nose offsets of
+"""The Multi-PIE camera table (data_prep/cameras.py): yaws of tpgan spec 6.2 and the nose offsets of
 spec 1.4, checked on the patch they cut (tpgan_tf/faces/parts.py)."""
 from __future__ import annotations
 

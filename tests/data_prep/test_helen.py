@@ -1,6 +1,6 @@
 """The Helen reader (data_prep/helen.py) and the Helen records job on a tiny hand-made folder in
 the documented layout (images/, annotation/<k>.txt, labels/<name>/<name>_lblXX.png): the
-spec 8.1 split by annotation number, Helen's own split, the crop of a known face, and every
+fsrnet spec 8.1 split by annotation number, Helen's own split, the crop of a known face, and every
 kind of bad input skipped and listed."""
 from __future__ import annotations
 

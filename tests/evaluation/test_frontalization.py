@@ -18,7 +18,7 @@ def test_rank1_table_has_the_paper_layout():
     assert header == ["Method", "±90°", "±75°", "±60°", "±45°", "±30°", "±15°"]
     assert rows[0] == ["Light-CNN (raw profiles)", "0.00", "–", "–", "–", "–", "50.00"]
     assert rows[1] == ["TP-GAN (ours)", "12.50", "–", "–", "–", "–", "75.00"]
-    # spec 7.2 Setting 2, labelled as recalled
+    # tpgan spec 7.2 Setting 2, labelled as recalled
     assert rows[3][0].startswith("TP-GAN, paper") and "recalled" in rows[3][0]
     assert rows[3][1:] == ["64.03", "84.10", "92.93", "98.58", "99.85", "99.78"]
     # Two models on the same records: the profile baseline once.

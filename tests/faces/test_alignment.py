@@ -99,7 +99,7 @@ def test_zero_roll_when_eyes_level_or_vertical():
     assert out.roll_degrees == 0.0
     assert out.matrix[0, 1] == 0.0 and out.matrix[1, 0] == 0.0
     assert out.matrix[0, 0] == out.matrix[1, 1] == pytest.approx(48.0 / 61.0)
-    # 90 degree profile: both eyes at the same x, different y -> roll 0 (spec 1.2 step 1).
+    # 90 degree profile: both eyes at the same x, different y -> roll 0 (tpgan spec 1.2 step 1).
     vertical = np.array([[300, 200], [300, 204], [330, 230], [305, 260], [307, 261]], float)
     out = al.align_face(np.zeros((480, 640, 3), np.uint8), vertical)
     assert out.roll_degrees == 0.0 and out.matrix[0, 1] == 0.0 and out.matrix[1, 0] == 0.0

@@ -1,4 +1,4 @@
-"""tpgan_tf/faces/alignment_tf.py (the spec 1.2 alignment in a graph, used by the exported
+"""tpgan_tf/faces/alignment_tf.py (the tpgan spec 1.2 alignment in a graph, used by the exported
 `frontalize_image` signature) against its numpy/OpenCV original alignment.py."""
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """tpgan_tf/faces/detection.py: MTCNN on a real photograph (the NASA astronaut portrait,
-tests/data/README.md), the point order and coordinate convention, thresholds, and spec 1.2
+tests/data/README.md), the point order and coordinate convention, thresholds, and tpgan spec 1.2
 alignment of the detected points."""
 from __future__ import annotations
 

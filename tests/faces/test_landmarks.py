@@ -85,7 +85,7 @@ def test_read_5pt_spec_example(tmp_path):
     pts = lmk.read_5pt(path)
     assert pts.dtype == np.float64
     np.testing.assert_array_equal(pts, [[56, 41], [68, 39], [85, 66], [61, 92], [72, 90]])
-    # One file for every illumination of the view (spec 1.3).
+    # One file for every illumination of the view (tpgan spec 1.3).
     assert os.path.join(tmp_path, ImageKey(201, 1, 1, "01_0", 3).t5pt_name) == path
     lmk.write_5pt(tmp_path / "w.5pt", pts.astype(int))
     np.testing.assert_array_equal(lmk.read_5pt(tmp_path / "w.5pt"), pts)

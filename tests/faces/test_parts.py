@@ -32,7 +32,7 @@ def test_windows_follow_spec_formulas():
     assert list(patches) == list(PART_NAMES) and not any(padded.values())
     for part in PARTS:
         assert patches[part.name].shape == (part.height, part.width, 2)
-    # Hand-computed from spec 1.4:
+    # Hand-computed from tpgan spec 1.4:
     #   eyes  rows [y-20, y+20), cols [x-20, x+20)
     #   mouth my = (89+90)//2 = 89, mx = (48+83)//2 = 65 -> rows [73, 105), cols [41, 89)
     #   nose  rows [65-21, 65+11) = [44, 76), cols [64-25+1, 64-25+41) = [40, 80)

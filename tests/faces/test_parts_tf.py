@@ -1,5 +1,5 @@
 """tpgan_tf/faces/parts_tf.py (the in-graph patch windows, cutting and mirroring of the input
-pipeline and the exported signatures) against its numpy original parts.py (spec 1.4) on the
+pipeline and the exported signatures) against its numpy original parts.py (tpgan spec 1.4) on the
 same landmarks and images."""
 from __future__ import annotations
 

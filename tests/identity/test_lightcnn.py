@@ -1,4 +1,4 @@
-"""Light-CNN-29 v1 (tpgan_tf/identity/lightcnn.py, spec 4.4): topology, parameter count, width
+"""Light-CNN-29 v1 (tpgan_tf/identity/lightcnn.py, tpgan spec 4.4): topology, parameter count, width
 multiplier, the NCHW flatten of fc1, MFM. (Its weight files and the PyTorch comparison:
 test_weights.py.)"""
 from __future__ import annotations

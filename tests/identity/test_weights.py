@@ -1,4 +1,4 @@
-"""Light-CNN-29 weights (tpgan_tf/identity/weights.py, spec 4.4): the three formats (.h5,
+"""Light-CNN-29 weights (tpgan_tf/identity/weights.py, tpgan spec 4.4): the three formats (.h5,
 DeepFace168.pickle, the public PyTorch checkpoint through the converter), their errors, and
 the converted network against a PyTorch reference."""
 from __future__ import annotations

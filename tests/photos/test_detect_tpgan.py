@@ -87,7 +87,7 @@ def test_folder_with_detection(folder, model, tmp_path):
     sheet = _read_rgb(str(tmp_path / "astronaut_sheet.png"))
     assert frontal.shape == (128, 128, 3) and sheet.shape == (128, 256 + SHEET_GAP, 3)
     np.testing.assert_array_equal(sheet[:, 128 + SHEET_GAP:], frontal)
-    # The sheet's left half is the in-graph spec 1.2 crop at the detected points: it matches
+    # The sheet's left half is the in-graph tpgan spec 1.2 crop at the detected points: it matches
     # the numpy alignment of the same points (different cubic kernels: a few grey levels).
     (face,) = detection.detect(_read_rgb(PHOTO))
     expected = align_face(_read_rgb(PHOTO), face.landmarks).image

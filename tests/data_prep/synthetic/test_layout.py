@@ -1,4 +1,4 @@
-"""Tests of data_prep/synthetic/layout.py: `generate` writes the raw Multi-PIE layout (spec 6.1)
+"""Tests of data_prep/synthetic/layout.py: `generate` writes the raw Multi-PIE layout (tpgan spec 6.1)
 deterministically, its landmarks.csv (spec 1.2, 1.3), bad arguments, and the same pixels as before
 the package split."""
 from __future__ import annotations
@@ -17,7 +17,7 @@ from data_prep.multipie import ImageKey
 
 SMALL = (160, 120)  # (width, height)
 
-# Computed with the single-file data_prep/synthetic.py before it became a package (commit
+# Computed with the single-file synthetic-face module (before data_prep/synthetic/ became a package, commit
 # 279622c): sha256 of the decoded pixels of every PNG (walk order) and of landmarks.csv for
 # generate(2 subjects, flashes 07/11, cameras 05_1/24_0, 96x72, seed 2). Pixels, not PNG bytes,
 # so a different zlib does not matter; numpy/OpenCV float changes would (re-baseline on purpose).

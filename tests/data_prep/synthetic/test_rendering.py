@@ -1,4 +1,4 @@
-"""Tests of data_prep/synthetic/rendering.py: landmark geometry (spec 1.1, 1.2), roll and shift,
+"""Tests of data_prep/synthetic/rendering.py: landmark geometry (tpgan spec 1.1, 1.2), roll and shift,
 pixels under the landmarks, self-occlusion, and the same pixels as before the package split."""
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from data_prep.synthetic.rendering import _make_view, _parts_view
 SMALL = (160, 120)  # (width, height)
 MID = (320, 240)
 
-# Computed with the single-file data_prep/synthetic.py before it became a package (commit
+# Computed with the single-file synthetic-face module (before data_prep/synthetic/ became a package, commit
 # 279622c): (seed, subject, yaw, flash, size, render_view keywords) -> sha256 of the image and
 # of the part map, their sums, and the five landmarks. Environment-pinned like any golden value:
 # a numpy/OpenCV change of float results would show here first (re-baseline deliberately).

@@ -1,4 +1,4 @@
-"""TP-GAN's config sections and presets (tpgan spec = ../shared/spec/tpgan_original.md).
+"""TP-GAN's config sections and presets ("spec N.M": a section of this package's README.md).
 
 `paper` is the faithful default: every number is the original code's (spec sections cited next
 to each field). The small presets change sizes and run lengths (a width multiplier on every
