@@ -6,14 +6,18 @@ model asks for it), one results.json per run.
         --saved_model=runs/demo/export/tpgan --output_dir=out/tpgan
     python -m experiments.apply --model=drgan --input=photos/ --all_faces --compare \\
         --saved_model=runs/demo/export/drgan --output_dir=out/drgan
-    python -m experiments.apply --model=fsrnet --input=small_faces/ \\
+    python -m experiments.apply --model=fsrnet --input=group_photo.jpg --all_faces \\
         --model_dir=runs/demo/fsrnet/train --output_dir=out/fsrnet
+    python -m experiments.apply --model=fsrnet --aligned --input=faces16/ \\
+        --saved_model=runs/demo/fsrnet/export/fsrnet --output_dir=out/sr
 
 Faces: MTCNN by default (the largest usable face; every face with --all_faces; small faces
 are looked for on an enlarged copy), or a landmark CSV (--landmarks; path,x0,y0,...,x4,y4 in
 0-based pixels of the photo as displayed, paths relative to the input folder). --aligned: the
 inputs are ready crops in the model's own crop format, used as they are, with the points of
-a CSV or else the model's template points. What each model writes: its README.
+a CSV or else the model's template points (TP-GAN and DR-GAN: 128x128 crops of the tpgan
+spec 1.2 rule; FSRNet: its 16x16 LR faces, or 128x128 crops by --input_kind). What each
+model writes: its README.
 """
 from __future__ import annotations
 
@@ -49,6 +53,13 @@ def define_flags() -> None:
                       "of every face found (compare.csv).")
     flags.DEFINE_float("threshold", None, "DR-GAN with --compare: say same / different "
                        "person at this cosine similarity.")
+    flags.DEFINE_bool("fuse", False, "DR-GAN: the faces of each folder are one person: one "
+                      "frontal and feature from all of them (fuse_and_frontalize, weighted by "
+                      "a multi-image model's confidences).")
+    flags.DEFINE_enum("input_kind", "auto", ["auto", "lr", "upsampled", "hr"],
+                      "FSRNet with --aligned: lr = 16x16 LR faces; upsampled = 128x128 images "
+                      "already bicubic-upsampled from 16x16 (fed as they are); hr = HR face "
+                      "crops, reduced to 16x16 first; auto decides per image.")
 
 
 def run(input_path: str, output_dir: str, *, saved_model=None, model_dir=None, model=None,
@@ -85,7 +96,8 @@ def main(argv):
                      landmarks=FLAGS.landmarks, aligned=FLAGS.aligned,
                      all_faces=FLAGS.all_faces, min_confidence=FLAGS.min_confidence,
                      min_eye_distance=FLAGS.min_eye_distance,
-                     options={"compare": FLAGS.compare, "threshold": FLAGS.threshold})
+                     options={"compare": FLAGS.compare, "threshold": FLAGS.threshold,
+                              "fuse": FLAGS.fuse, "input_kind": FLAGS.input_kind})
     except (*common.USER_ERRORS, ImportError, OSError) as err:
         common.fail(err, 2)
     return 0 if result["done"] else 1

@@ -154,14 +154,26 @@ class DrganServing(ServingModule):
         return [image]
 
     def export_info(self) -> dict:
-        d = self.cfg.data
+        from tpgan_tf.faces import alignment
+
+        d, m = self.cfg.data, self.cfg.model
         return {"input": f"aligned {ALIGNED}x{ALIGNED} face (tpgan spec 1.2) -> bilinear "
                          f"{d.load_size}x{d.load_size} -> centre {d.image_size}x{d.image_size} "
                          "crop -> x / 127.5 - 1",
-                "output_size": d.image_size, "z": "zeros", "bn_mode": self.cfg.model.bn_mode,
+                "output_size": d.image_size, "load_size": d.load_size, "z": "zeros",
+                "bn_mode": m.bn_mode,
                 "pose_views_yaw_degrees": [i * 15 - d.max_yaw for i in range(self.num_views)],
                 "frontal_view": sampling.frontal_index(self.cfg),
-                "pose_code": self.cfg.model.pose_code}
+                "pose_code": m.pose_code, "feature_dim": int(self.feature_dim),
+                # Multi-image DR-GAN (spec 2.5): with a confidence head, fuse_and_frontalize
+                # weights each face by its omega; without one every omega is 1.
+                "multi_images": m.multi_images, "confidence": m.confidence,
+                # The aligned inputs: the records jobs' crops (tpgan spec 1.2), for the photo
+                # tool (tpgan_tf/photos) to make them from a photo's five points.
+                "alignment": {"rule": "tpgan spec 1.2", "crop_size": alignment.CROP_SIZE,
+                              "ec_y": alignment.EC_Y, "ec_mc_y": alignment.EC_MC_Y,
+                              "template_landmarks":
+                                  alignment.template_landmarks().round(2).tolist()}}
 
     # -- Python API (numpy in, numpy out; the same graphs as the SavedModel)
     def run(self, method: str, *arrays) -> dict:

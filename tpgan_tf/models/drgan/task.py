@@ -32,6 +32,7 @@ from tpgan_tf.data.pipeline import split_pattern
 from tpgan_tf.models.drgan import inputs, networks, steps
 from tpgan_tf.models.drgan.config import PRESETS, DrganConfig
 from tpgan_tf.models.drgan.evaluation import DrganEvaluator
+from tpgan_tf.models.drgan.photos import DrganPhotos
 from tpgan_tf.models.drgan.serving import DrganServing
 
 
@@ -41,6 +42,7 @@ class DrganTask(Task):
 
     serving = DrganServing
     evaluator = DrganEvaluator
+    photos = DrganPhotos
 
     @property
     def encoder(self):

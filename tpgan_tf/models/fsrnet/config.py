@@ -24,6 +24,7 @@ import dataclasses
 from tpgan_tf.core.config import EvalConfig as CoreEvalConfig
 from tpgan_tf.core.config import ExperimentConfig, TrainLoopConfig
 from tpgan_tf.core.layers import BN_MODES
+from tpgan_tf.models.fsrnet.crop_rule import TEMPLATE, template_points
 from tpgan_tf.models.fsrnet.prior_sets import (
     LABEL_MIRRORS, LANDMARK_COUNTS, LANDMARK_MIRRORS, PARSING_SETS, PRIOR_SETS, PriorSet,
     label_remap)
@@ -100,6 +101,12 @@ class PriorConfig:
     # Heatmap std in 64-grid cells: spec 5 recommends 1-1.5 [INF]; 1.0 is the stacked-
     # hourglass setting at 64 x 64 and keeps Helen's dense 194 points apart ([CS]: 3 [UNV]).
     heatmap_sigma: float = 1.0
+    # The crop of a face in a user photo (crop_rule.py): ten numbers x0, y0, ..., x4, y4, the
+    # mean five points (tpgan spec 1.2 order, 0-based pixels of the model.image_size crop) of
+    # the training crops, onto which the photo tool maps a face's five points. Default: the
+    # built-in synthetic face records' (crop_rule.TEMPLATE); [] = unknown (the paper / celeba /
+    # gan presets: measure yours with `python -m tpgan_tf.models.fsrnet.crop_rule`).
+    crop_template: list = dataclasses.field(default_factory=lambda: synthetic_template())
 
     @classmethod
     def from_set(cls, name: str, **kwargs) -> "PriorConfig":
@@ -131,6 +138,13 @@ class PriorConfig:
         label_remap(self.label_map_set, self.parsing_set)  # ValueError if undefined
         if self.heatmap_sigma <= 0:
             raise ValueError(f"priors.heatmap_sigma must be > 0, got {self.heatmap_sigma}")
+        if self.crop_template:
+            try:
+                # An override of an empty template parses as strings: stored as numbers.
+                self.crop_template = template_points(
+                    [float(v) for v in self.crop_template]).reshape(-1).tolist()
+            except ValueError as err:
+                raise ValueError(f"priors.crop_template: {err}") from None
 
 
 @dataclasses.dataclass
@@ -283,21 +297,33 @@ class FsrnetConfig(ExperimentConfig):
                              f"{sorted(LABEL_MIRRORS)}")
 
 
+def synthetic_template() -> list:
+    """crop_rule.TEMPLATE as the ten numbers of priors.crop_template."""
+    return [float(v) for point in TEMPLATE for v in point]
+
+
 # ---------------------------------------------------------------------- presets
+# The Helen and CelebA crops' five-point means are not measured here (no such records in
+# this project): their presets leave priors.crop_template empty, so the photo tool asks for
+# the measured template instead of cropping faces like the synthetic records.
 def _paper() -> FsrnetConfig:
-    return FsrnetConfig(name="paper")
+    cfg = FsrnetConfig(name="paper")
+    cfg.priors.crop_template = []
+    return cfg
 
 
 def _celeba() -> FsrnetConfig:
     # 68 + 11 CelebA-style priors ([LI]); the paper's CelebA landmark count is [UNV]. The
     # 130 k iterations are ~100 epochs of the paper's 18,000 training images at batch 14 [INF].
-    return FsrnetConfig(name="celeba", priors=PriorConfig.from_set("celeba68"))
+    return FsrnetConfig(name="celeba", priors=PriorConfig.from_set("celeba68",
+                                                                   crop_template=[]))
 
 
 def _gan() -> FsrnetConfig:
     # FSRGAN from scratch ([CS]; whether the paper fine-tunes a trained FSRNet is [UNV]).
     cfg = FsrnetConfig(name="gan")
     cfg.train.gan = True
+    cfg.priors.crop_template = []
     return cfg
 
 

@@ -3,7 +3,7 @@
 One implementation serves Python inference (`SuperResolver`), the SavedModel signatures
 (`SuperResolver` is FSRNet's serving module, tpgan_tf/serving/module.py:
 tpgan_tf/serving/export.py exports its traced methods), the evaluation and
-`experiments/super_resolve.py`. Signatures (S = 128, s = S / 8 = 16):
+the photo tool (tpgan_tf/models/fsrnet/photos.py). Signatures (S = 128, s = S / 8 = 16):
 
   serving_default = super_resolve
       lr uint8 [B, s, s, 3] -> sr uint8 [B, S, S, 3], sr_float float32 [B, S, S, 3]
@@ -63,6 +63,7 @@ class SuperResolver(ServingModule):
         self.num_landmarks = int(cfg.priors.num_landmarks)
         self.landmark_scheme = cfg.priors.landmark_scheme
         self.parsing_set = cfg.priors.parsing_set
+        self.crop_template = [float(v) for v in cfg.priors.crop_template]
         self._generate_fn = None
 
     # -- input specs (names are the SavedModel's input names)
@@ -142,7 +143,15 @@ class SuperResolver(ServingModule):
                 "output": "sr = clip(round(255 y_hat), 0, 255); sr_float = y_hat",
                 "num_landmarks": self.num_landmarks, "landmark_scheme": self.landmark_scheme,
                 "parsing_set": self.parsing_set,
-                "bn_mode": self.generator.norm.get("bn_mode", "inference")}
+                "bn_mode": self.generator.norm.get("bn_mode", "inference"),
+                # How a face in a photo is cropped as the training crops were (crop_rule.py):
+                # what the photo tool needs; template None = not measured for this model.
+                "alignment": {
+                    "rule": "five-point similarity (least squares) onto template_landmarks "
+                            "(tpgan_tf/models/fsrnet/crop_rule.py)",
+                    "crop_size": self.size, "lr_size": self.small,
+                    "template_landmarks": (np.reshape(self.crop_template, (5, 2)).tolist()
+                                           if self.crop_template else None)}}
 
     # -- numpy API (the same traced graphs as the SavedModel)
     def _uint8(self, images, size: int, what: str) -> tf.Tensor:

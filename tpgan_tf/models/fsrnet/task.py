@@ -29,6 +29,7 @@ from tpgan_tf.models.fsrnet import networks, steps
 from tpgan_tf.models.fsrnet.config import PRESETS, FsrnetConfig
 from tpgan_tf.models.fsrnet.evaluation import FsrnetEvaluator
 from tpgan_tf.models.fsrnet.perceptual import HOW_TO_GET_WEIGHTS, load_vgg16_features
+from tpgan_tf.models.fsrnet.photos import FsrnetPhotos
 from tpgan_tf.models.fsrnet.serving import SuperResolver
 
 
@@ -49,6 +50,7 @@ class FsrnetTask(Task):
 
     serving = SuperResolver
     evaluator = FsrnetEvaluator
+    photos = FsrnetPhotos
 
     @classmethod
     def check_weights(cls, config: FsrnetConfig) -> None:
