@@ -163,6 +163,8 @@ def test_aligned_crop_equals_the_photo_it_came_from(folder, tmp_path, tiny_expor
     saved = json.loads((tmp_path / "template" / "results.json").read_text())
     np.testing.assert_allclose(saved["faces"][0]["landmarks"], applier.aligned_points(),
                                atol=0.006)
-    with pytest.raises(ValueError, match="takes 128x128 crops"):
-        apply.run(os.path.join(folder["root"], "a.png"), str(tmp_path / "x"),
-                  saved_model=tiny_export, aligned=True)
+    # A ready crop of another size is reported and skipped (the run goes on).
+    wrong = apply.run(os.path.join(folder["root"], "a.png"), str(tmp_path / "x"),
+                      saved_model=tiny_export, aligned=True, log=lambda _: None, progress=None)
+    assert wrong["done"] == [] and wrong["skipped"] == {
+        "a.png": "--aligned takes 128x128 crops of the tpgan spec 1.2 rule, got 320x240"}

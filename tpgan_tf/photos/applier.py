@@ -82,6 +82,18 @@ class ModelSource:
         return {k: v.numpy() for k, v in out.items()}
 
 
+class SkipFace(Exception):
+    """Raised by an applier for a face (or ready crop) it cannot use: the tool reports the
+    message as the skip reason and goes on with the next photo."""
+
+
+def check_crop_size(crop: np.ndarray, size: int, what: str) -> None:
+    """--aligned: a ready crop must be size x size (what: the crop format, for the reason)."""
+    if crop.shape[:2] != (size, size):
+        raise SkipFace(f"--aligned takes {size}x{size} {what}, got "
+                       f"{crop.shape[1]}x{crop.shape[0]}")
+
+
 class PhotoApplier:
     """Base of a model's photo applier. A subclass says how a face is aligned and what the
     model makes of it; the tool (tool.py) does the rest.

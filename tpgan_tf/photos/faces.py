@@ -84,8 +84,9 @@ class FaceSource:
 
         height, width = image.shape[:2]
         if self.mode == "aligned":
-            found = [FoundFace(1, np.asarray(self.aligned_points, np.float64))]
-        elif self.mode == "csv":
+            # The model's own template points: the applier checks the crop's size.
+            return [FoundFace(1, np.asarray(self.aligned_points, np.float64))]
+        if self.mode == "csv":
             if rel not in self.table:
                 return [FoundFace(1, None, reason=f"no landmarks in {self.csv_path}")]
             found = [FoundFace(1, np.asarray(self.table[rel], np.float64))]

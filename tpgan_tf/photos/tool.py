@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import sys
 
+from tpgan_tf.photos.applier import SkipFace
 from tpgan_tf.photos.files import IMAGE_EXTENSIONS, find_photos, read_photo, write_output
 
 RESULTS_FILE = "results.json"
@@ -74,6 +75,8 @@ def run(applier, face_source, input_path: str, output_dir: str, *, log=print,
                     outputs = applier.face_outputs(image, data, face.landmarks)
                 except tf.errors.InvalidArgumentError as err:  # e.g. a format TF cannot read
                     face.reason = tf_error_reason(err)
+                except SkipFace as err:  # e.g. a ready crop of the wrong size
+                    face.reason = str(err)
             record = {"photo": rel, **face.record(), "outputs": []}
             if face.reason is None:
                 record["outputs"] = _write(f"{stem}_face{face.index}" if numbered else stem,

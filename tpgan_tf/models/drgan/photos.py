@@ -30,7 +30,7 @@ import os
 import numpy as np
 
 from tpgan_tf.models.tpgan.photos import make_sheet
-from tpgan_tf.photos.applier import PhotoApplier
+from tpgan_tf.photos.applier import PhotoApplier, check_crop_size
 
 FUSED_SHEET_FACES = 8  # input columns of fused_sheet.png
 
@@ -83,9 +83,7 @@ class DrganPhotos(PhotoApplier):
 
         if self.aligned:
             size = self.crop_size
-            if photo.shape[:2] != (size, size):
-                raise ValueError(f"--aligned takes {size}x{size} crops of the tpgan spec 1.2 "
-                                 f"rule, got {photo.shape[1]}x{photo.shape[0]}")
+            check_crop_size(photo, size, "crops of the tpgan spec 1.2 rule")
             return photo
         return align_face(photo, landmarks, self.crop_size).image
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tpgan_tf.photos.applier import PhotoApplier
+from tpgan_tf.photos.applier import PhotoApplier, check_crop_size
 from tpgan_tf.photos.files import decode
 
 SHEET_GAP = 4  # grey pixels between the two halves of a sheet
@@ -31,9 +31,7 @@ class TpganPhotos(PhotoApplier):
         points = np.asarray(landmarks, np.float32)[None]
         if self.aligned:
             size = self.info["alignment"]["crop_size"]
-            if photo.shape[:2] != (size, size):
-                raise ValueError(f"--aligned takes {size}x{size} crops of the tpgan spec 1.2 "
-                                 f"rule, got {photo.shape[1]}x{photo.shape[0]}")
+            check_crop_size(photo, size, "crops of the tpgan spec 1.2 rule")
             frontal = self.model("serving_default", image=photo[None], landmarks=points)
             return {"frontal": frontal["frontal"][0],
                     "sheet": make_sheet(photo, frontal["frontal"][0])}
