@@ -285,6 +285,19 @@ def test_generator_loss_terms_small_batch():
             np_S(outputs[name], batch[f"frontal_{name}"]), rel=1e-5)
 
 
+def test_identity_term_compares_img128_with_the_frontal_and_trains_only_the_generator():
+    # The value is symmetric in (fake, real): only the gradient tells which side is the target.
+    outputs, batch = _small_batch()
+    img128, frontal = tf.constant(outputs["img128"]), tf.constant(batch["frontal"])
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch([img128, frontal])
+        terms = losses.generator_loss_terms(dict(outputs, img128=img128),
+                                            dict(batch, frontal=frontal),
+                                            np.zeros((2, 16), np.float32), fake_lightcnn)
+    assert tape.gradient(terms["identity"], frontal) is None
+    assert np.abs(tape.gradient(terms["identity"], img128).numpy()).sum() > 0
+
+
 def test_generator_loss_terms_switches_off_identity_and_ce():
     outputs, batch = _small_batch()
     del outputs["identity_logits"]
