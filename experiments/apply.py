@@ -3,9 +3,9 @@ training crops were made, run the model, write its pictures (and paste them back
 model asks for it), one results.json per run.
 
     python -m experiments.apply --model=tpgan --input=photos/ \\
-        --saved_model=runs/demo/export/tpgan --output_dir=out/tpgan
+        --saved_model=runs/demo/tpgan/export/tpgan --output_dir=out/tpgan
     python -m experiments.apply --model=drgan --input=photos/ --all_faces --compare \\
-        --saved_model=runs/demo/export/drgan --output_dir=out/drgan
+        --saved_model=runs/demo/drgan/export/drgan --output_dir=out/drgan
     python -m experiments.apply --model=fsrnet --input=group_photo.jpg --all_faces \\
         --model_dir=runs/demo/fsrnet/train --output_dir=out/fsrnet
     python -m experiments.apply --model=fsrnet --aligned --input=faces16/ \\
@@ -15,8 +15,8 @@ Faces: MTCNN by default (the largest usable face; every face with --all_faces; s
 are looked for on an enlarged copy), or a landmark CSV (--landmarks; path,x0,y0,...,x4,y4 in
 0-based pixels of the photo as displayed, paths relative to the input folder). --aligned: the
 inputs are ready crops in the model's own crop format, used as they are, with the points of
-a CSV or else the model's template points (TP-GAN and DR-GAN: 128x128 crops of the tpgan
-spec 1.2 rule; FSRNet: its 16x16 LR faces, or 128x128 crops by --input_kind). What each
+a CSV or else the model's template points (TP-GAN and DR-GAN: 128x128 crops of the
+tpgan spec 1.2 rule; FSRNet: its 16x16 LR faces, or 128x128 crops by --input_kind). What each
 model writes: its README.
 """
 from __future__ import annotations
@@ -70,16 +70,18 @@ def run(input_path: str, output_dir: str, *, saved_model=None, model_dir=None, m
     from tpgan_tf.photos.applier import ModelSource, applier_for
     from tpgan_tf.photos.faces import FaceSource
 
+    # The face source first: its checks of the user's flags and files take no model.
+    mode = "csv" if landmarks else "aligned" if aligned else "detect"
+    faces = FaceSource(mode, landmarks, all_faces, min_confidence, min_eye_distance)
     source = ModelSource(saved_model, model_dir, overrides, model)
     applier = applier_for(source, options)
     applier.aligned = aligned
-    mode = "csv" if landmarks else "aligned" if aligned else "detect"
-    faces = FaceSource(mode, landmarks, all_faces, min_confidence,
-                       applier.min_eye_distance if min_eye_distance is None
-                       else min_eye_distance,
-                       applier.aligned_points() if aligned else None)
-    if aligned and applier.aligned_points() is None:
-        raise ValueError(f"model {source.model!r} takes no ready crops (--aligned)")
+    if min_eye_distance is None and applier.min_eye_distance is not None:
+        faces.min_eye_distance = applier.min_eye_distance  # the model's smaller default
+    if aligned:
+        faces.aligned_points = applier.aligned_points()
+        if faces.aligned_points is None:
+            raise ValueError(f"model {source.model!r} takes no ready crops (--aligned)")
     return tool.run(applier, faces, input_path, output_dir, log=log, progress=progress)
 
 

@@ -1,6 +1,6 @@
 """Exports a trained model as a SavedModel for TF Serving (tpgan_tf/serving/export.py).
 
-    python -m experiments.export --model_dir=runs/demo/train --export_base=runs/demo/export
+    python -m experiments.export --model_dir=runs/demo/tpgan/train --export_base=runs/demo/tpgan/export
     python -m experiments.export --model=tpgan --config=tiny --export_base=/tmp/export  # random
 
 writes `<export_base>/<model_name>/<version>/` (TF Serving's layout; model_name = the model,

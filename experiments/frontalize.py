@@ -2,10 +2,10 @@
 old name. Writes `<name>_frontal.png` and `<name>_sheet.png` (aligned input crop | frontal)
 per photo, and results.json.
 
-    python -m experiments.frontalize --input=photos/ --saved_model=runs/demo/export/tpgan \\
+    python -m experiments.frontalize --input=photos/ --saved_model=runs/demo/tpgan/export/tpgan \\
         --output_dir=runs/demo/frontalized                      # faces found by MTCNN
     python -m experiments.frontalize --input=photos/ --landmarks=photos/landmarks.csv \\
-        --saved_model=runs/demo/export/tpgan --output_dir=out   # points given by hand
+        --saved_model=runs/demo/tpgan/export/tpgan --output_dir=out   # points given by hand
 
 Every flag of experiments.apply; --detect (the default: MTCNN) is accepted for the old
 command lines, and --bn_mode=batch_stats|inference overrides a run's BN mode (--model_dir).

@@ -16,7 +16,7 @@ import tensorflow as tf
 from tests import structural as S
 from tests.core.test_layers import batch_stats_error
 from tests.models.fsrnet.test_blocks import block_error as fsrnet_block_error
-from tests.models.tpgan.test_layers import network_block_error as tpgan_block_error
+from tests.models.tpgan.test_blocks import network_block_error as tpgan_block_error
 from tests.models.tpgan.test_wiring import tiny_generator_and_inputs
 from tpgan_tf.core.layers import BatchNorm
 from tpgan_tf.models.drgan.blocks import ConvUnit as DrganConvUnit

@@ -92,7 +92,7 @@ def test_measure_template_from_records(tmp_path, capsys):
     five = tmp_path / "celeba"
     five.mkdir()
     a = np.array([[40, 50], [80, 52], [60, 70], [45, 90], [75, 88]], np.float32)
-    b = a[[1, 0, 2, 4, 3]] + 2  # listed right-to-left: put in spec 1.2 order first
+    b = a[[1, 0, 2, 4, 3]] + 2  # listed right-to-left: put in tpgan spec 1.2 order
     with tf.io.TFRecordWriter(str(five / "train-00000-of-00001.tfrecord")) as w:
         w.write(_record(a, "celeba5"))
         w.write(_record(b, "celeba5"))

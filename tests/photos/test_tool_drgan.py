@@ -26,7 +26,7 @@ from tests.photos.helpers import random_run
 from tpgan_tf.faces import detection
 from tpgan_tf.faces.alignment import align_face
 from tpgan_tf.models.drgan.photos import cosine_matrix
-from tpgan_tf.models.tpgan.photos import SHEET_GAP
+from tpgan_tf.photos.files import SHEET_GAP
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PHOTO = os.path.join(REPO, "tests", "data", "astronaut.jpg")
@@ -120,7 +120,7 @@ def test_cosine_matrix_by_hand():
 
 
 def test_aligned_crop_gives_the_detected_features(run_dir, compared, tmp_path):
-    """--aligned on the spec 1.2 crop of her detected points: the features of the detected
+    """--aligned on the tpgan spec 1.2 crop of her detected points: the features of the detected
     path (the same crop through the same signatures)."""
     image = _read(PHOTO)
     (face,) = detection.detect(image)

@@ -17,7 +17,7 @@ import tensorflow as tf
 from experiments import apply
 from tests.conftest import REPO, assert_uint8_close, decode_png, photo, png_bytes
 from tpgan_tf.faces.landmarks import write_landmark_csv
-from tpgan_tf.models.tpgan.photos import SHEET_GAP
+from tpgan_tf.photos.files import SHEET_GAP
 from tpgan_tf.photos import tool
 from tpgan_tf.photos.applier import ModelSource, applier_for
 from tpgan_tf.photos.faces import FaceSource
@@ -130,6 +130,8 @@ def test_single_photo_and_argument_errors(folder, tmp_path, tiny_export, applier
     empty.mkdir()
     with pytest.raises(FileNotFoundError, match="no photos"):
         tool.run(applier, FaceSource("csv", folder["csv"]), str(empty), str(tmp_path))
+    with pytest.raises(ValueError, match=r"^--compare, --input_kind: not TP-GAN options"):
+        applier_for(applier.model, {"compare": True, "input_kind": "lr", "fuse": False})
 
 
 def test_aligned_crop_equals_the_photo_it_came_from(folder, tmp_path, tiny_export, applier):

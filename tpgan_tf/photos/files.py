@@ -90,3 +90,12 @@ def write_output(path: str, value) -> str:
     buffer = io.BytesIO()
     np.save(buffer, array)
     return write_bytes_atomic(f"{path}.npy", buffer.getvalue())
+
+
+SHEET_GAP = 4  # grey pixels between the two halves of a sheet
+
+
+def make_sheet(left_rgb: np.ndarray, right_rgb: np.ndarray) -> np.ndarray:
+    """RGB uint8 [h, w1 + gap + w2, 3]: two pictures of one height side by side."""
+    gap = np.full((left_rgb.shape[0], SHEET_GAP, 3), 128, np.uint8)
+    return np.concatenate([left_rgb, gap, right_rgb], axis=1)

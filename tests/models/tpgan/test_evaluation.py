@@ -110,7 +110,7 @@ def test_report_files(evaluated):
         img = cv2.imread(os.path.join(out, sheet_name(int(pose))))
         # picture_sheet: 3 columns of 128 px with 4 gaps of 6, or wider when the title
         # (8 px per character + 2 pads) needs it.
-        title = f"|yaw| = {pose} deg: input | TP-GAN (ours) | ground truth"
+        title = f"|yaw| = {pose} deg: input | TP-GAN (ours, random weights) | ground truth"
         assert img is not None and img.shape[1] == max(3 * 128 + 4 * 6, 8 * len(title) + 12)
         rows = min(6, results["poses"][pose]["pairs"])  # sheet_rows = 6 by default
         assert img.shape[0] == 40 + rows * (18 + 128 + 6) + 6
@@ -126,7 +126,7 @@ def test_report_files(evaluated):
             n = line.count("|")
         elif line.startswith("| ±") or line.startswith("| 0°"):
             assert line.count("|") == n, line
-    for label in ("Light-CNN (raw profiles)", "TP-GAN (ours)"):
+    for label in ("Light-CNN (raw profiles)", "TP-GAN (ours, random weights)"):
         row = next(line for line in md.splitlines() if line.startswith(f"| {label} |"))
         cells = row.strip("|").split("|")[1:]
         assert len(cells) == 6 and all(float(c) >= 0 for c in cells)
@@ -163,5 +163,5 @@ def test_results_carry_the_recalled_paper_rows(evaluated):
     assert results["paper_rows"] == tpgan_evaluation.PAPER_SETTING2
     assert "recalled, not verified" in results["paper_note"]
     saved = json.load(open(os.path.join(out, "results.json")))
-    assert saved["method"] == "tpgan" and saved["method_label"] == "TP-GAN (ours)"
+    assert saved["method"] == "tpgan" and saved["method_label"] == "TP-GAN (ours, random weights)"
     assert saved["run"]["config"] == "tiny" and saved["run"]["batch_size"] == BATCH

@@ -12,7 +12,7 @@ inference mode, z = 0, so a face's outputs do not depend on the others). Written
   features   f(x), the identity representation (float32 [N^f], `encode`) as .npy.
 After the run:
   --compare  the cosine similarity of f(x) between every two faces found (DR-GAN identifies
-             and verifies with f(x) and the cosine, drgan spec 6), printed and written to
+             and verifies with f(x) and the cosine, drgan spec 5.1), printed and written to
              compare.csv and results.json; --threshold=t adds same (>= t) / different person.
   --fuse     the faces of each folder of the input are one person: their crops go through
              `fuse_and_frontalize` together (drgan spec 2.5: f = sum(omega_i f_i) /
@@ -29,8 +29,8 @@ import os
 
 import numpy as np
 
-from tpgan_tf.models.tpgan.photos import make_sheet
 from tpgan_tf.photos.applier import PhotoApplier, check_crop_size
+from tpgan_tf.photos.files import make_sheet
 
 FUSED_SHEET_FACES = 8  # input columns of fused_sheet.png
 
@@ -78,7 +78,7 @@ class DrganPhotos(PhotoApplier):
         return np.asarray(alignment.get("template_landmarks", template_landmarks()), np.float64)
 
     def crop(self, photo: np.ndarray, landmarks) -> np.ndarray:
-        """The model's input: the spec 1.2 crop (or, with --aligned, the photo itself)."""
+        """The model's input: the tpgan spec 1.2 crop (or, with --aligned, the photo itself)."""
         from tpgan_tf.faces.alignment import align_face
 
         if self.aligned:

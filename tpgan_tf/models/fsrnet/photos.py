@@ -1,7 +1,8 @@
 """FSRNet on photos (the photo tool, tpgan_tf/photos): small faces super-resolved x8 and
 pasted back into the photo.
 
-Per face found (MTCNN, also on an enlarged copy for faces of 12-40 px; or a landmark CSV):
+Per face found (MTCNN; a photo where none is found is searched again enlarged 2x and 4x,
+for faces of 6-20 px; or a landmark CSV):
 the face is cropped as the model's training crops were (crop_rule.py: the similarity that
 maps its five points onto the export's template, image_size x image_size), reduced to the
 LR input by the spec 1 degradation (antialiased bicubic by the scale, rounded to bytes) and
@@ -14,8 +15,8 @@ the faces it is the bicubic enlargement exactly. Photos whose enlargement would 
 MAX_PASTE_PIXELS get the per-face outputs only. After the run: `sheet.png` of the first
 SHEET_FACES faces.
 
-`--aligned`: the inputs are ready crops, each taking one of three paths (--input_kind, as
-experiments/super_resolve.py always took them; s = the LR side, S = image_size):
+`--aligned`: the inputs are ready crops, each taking one of three paths (--input_kind;
+s = the LR side, S = image_size):
   lr         an s x s LR face (the model's own input format, e.g. a `lr` output above);
   upsampled  an S x S image that is ALREADY a bicubic upsampling of an s x s face (the FSRNet
              release's LR test files, fsrnet spec 1): the network input as it is, never
@@ -36,7 +37,7 @@ import numpy as np
 from tpgan_tf.models.fsrnet.crop_rule import (TEMPLATE, crop_face, matrix_scale,
                                               similarity_matrix)
 from tpgan_tf.models.fsrnet.input_kinds import KINDS, UPSAMPLED_PSNR_DB, auto_kind
-from tpgan_tf.photos.applier import PhotoApplier
+from tpgan_tf.photos.applier import PhotoApplier, SkipFace
 
 MAX_PASTE_PIXELS = 64_000_000  # an 8000 x 8000 enlargement (a 1000 x 1000 photo at x8)
 # Faces shrunk by more than 1 / SHRUNK into the LR input are reported. With the synthetic
@@ -47,14 +48,6 @@ SHEET_FACES = 12
 COLUMN_TITLES = {"input": "input", "lr": "LR {s}x{s}", "bicubic": "bicubic", "sr": "FSRNet"}
 COLUMNS = tuple(COLUMN_TITLES)
 PATHS = ("lr", "upsampled", "hr")
-
-
-def _skip(reason: str):
-    """Skips this face: the photo tool reports a TensorFlow InvalidArgumentError's message as
-    the skip reason and goes on (tpgan_tf/photos/tool.py)."""
-    import tensorflow as tf
-
-    return tf.errors.InvalidArgumentError(None, None, reason)
 
 
 @dataclasses.dataclass
@@ -206,7 +199,7 @@ class FsrnetPhotos(PhotoApplier):
         if self.aligned:
             prepared = prepare(photo, self.input_kind, self.lr_size, self.size)
             if prepared.path is None:
-                raise _skip(prepared.note)
+                raise SkipFace(prepared.note)
             sr = self._run(prepared)
             return {"sr": sr, "sheet": self._keep(prepared, sr, None)}
         matrix = self.crop_matrix(landmarks)

@@ -10,19 +10,20 @@ from __future__ import annotations
 import numpy as np
 
 from tpgan_tf.photos.applier import PhotoApplier, check_crop_size
-from tpgan_tf.photos.files import decode
-
-SHEET_GAP = 4  # grey pixels between the two halves of a sheet
-
-
-def make_sheet(left_rgb: np.ndarray, right_rgb: np.ndarray) -> np.ndarray:
-    """RGB uint8 [h, w1 + gap + w2, 3]: two pictures of one height side by side."""
-    gap = np.full((left_rgb.shape[0], SHEET_GAP, 3), 128, np.uint8)
-    return np.concatenate([left_rgb, gap, right_rgb], axis=1)
+from tpgan_tf.photos.files import decode, make_sheet
 
 
 class TpganPhotos(PhotoApplier):
     """The frontal of each face (module doc)."""
+
+    def __init__(self, model, options=None):
+        super().__init__(model, options)
+        given = [f"--{name}" for name in ("compare", "threshold", "fuse")
+                 if self.options.get(name) not in (None, False)]
+        if self.options.get("input_kind") not in (None, "auto"):
+            given.append("--input_kind")
+        if given:
+            raise ValueError(f"{', '.join(given)}: not TP-GAN options (DR-GAN's and FSRNet's)")
 
     def aligned_points(self) -> np.ndarray:
         return np.asarray(self.info["alignment"]["template_landmarks"], np.float64)
