@@ -18,7 +18,7 @@ import tensorflow as tf
 
 from tpgan_tf.faces import detection
 from tpgan_tf.faces.alignment import align_face
-from tpgan_tf.models.tpgan.photos import SHEET_GAP
+from tpgan_tf.photos.files import SHEET_GAP
 from tpgan_tf.photos import tool
 from tpgan_tf.photos.applier import ModelSource, applier_for
 from tpgan_tf.photos.faces import FaceSource
