@@ -82,25 +82,32 @@ def test_quality_of_the_trivial_baseline_at_zero_degrees(evaluated):
     assert 0 < ninety["l1"]["tpgan"] < 1 and ninety["ssim"]["tpgan"] < 1
 
 
-def _first_pair_at(records_dir, pose):
-    """Profile and frontal (RGB uint8, as stored) of the first test pair at |yaw| = pose."""
+def _pairs_at(records_dir, pose):
+    """[(yaw, profile, frontal)] (RGB uint8, as stored) of the test pairs at |yaw| = pose."""
+    out = []
     for raw in tf.data.TFRecordDataset(list_shards(os.path.join(records_dir, "test-*.tfrecord"))):
         ex = tf.io.parse_single_example(raw, feature_spec())
         if abs(int(ex["yaw"])) == pose:
-            return (int(ex["yaw"]), tf.io.decode_png(ex["profile/png"]).numpy(),
-                    tf.io.decode_png(ex["frontal/png"]).numpy())
-    raise AssertionError(f"no pair at {pose}")
+            out.append((int(ex["yaw"]), tf.io.decode_png(ex["profile/png"]).numpy(),
+                        tf.io.decode_png(ex["frontal/png"]).numpy()))
+    assert out, f"no pair at {pose}"
+    return out
 
 
 def test_sheets_show_the_unmirrored_input_and_ground_truth(evaluated):
     _, page, out, records, _ = evaluated
-    yaw, profile, frontal = _first_pair_at(records, 90)
-    assert yaw == -90  # camera 11_0: mirrored by the pipeline, so it must be flipped back
     sheet = cv2.imread(os.path.join(out, "sheets", "yaw_90.png"))[:, :, ::-1]
     top, pad = 40 + 18, 6  # picture_sheet: header 40, caption 18, pad 6, 128 px cells
-    np.testing.assert_array_equal(sheet[top:top + 128, pad:pad + 128], profile)
+    shown_input = sheet[top:top + 128, pad:pad + 128]
     x = pad + 2 * (128 + pad)
-    np.testing.assert_array_equal(sheet[top:top + 128, x:x + 128], frontal)
+    shown_truth = sheet[top:top + 128, x:x + 128]
+    # The test order is shuffled (batch-statistics BN): find the pair the first row shows.
+    matches = [(yaw, frontal) for yaw, profile, frontal in _pairs_at(records, 90)
+               if np.array_equal(profile, shown_input)]
+    assert len(matches) == 1
+    yaw, frontal = matches[0]
+    assert yaw == -90  # camera 11_0: mirrored by the pipeline, so it must be flipped back
+    np.testing.assert_array_equal(shown_truth, frontal)
 
 
 def test_report_files(evaluated):
@@ -156,6 +163,32 @@ def test_pad_to_repeats_a_partial_batch_cyclically():
     padded = tpgan_evaluation.pad_to(batch, ("yaw", "image"), 7)
     np.testing.assert_array_equal(padded["yaw"].numpy(), [15, -30, 45, 15, -30, 45, 15])
     np.testing.assert_array_equal(padded["image"].numpy()[:, 0], [0, 1, 2, 0, 1, 2, 0])
+
+
+def test_batch_stats_generators_are_evaluated_on_shuffled_batches(evaluated, monkeypatch):
+    """With batch-statistics BN G's output depends on its batch; the records are written
+    subject by subject, so the protocol shuffles them (fixed seed) to give mixed batches like
+    training's; with inference BN the records' order is kept."""
+    results = evaluated[0]
+    assert results["run"]["test_order"] == "shuffled (seed 2017; batch-statistics BN)"
+    from tpgan_tf.core import runner
+
+    seen = {}
+
+    def fake_run_protocol(*args, **kwargs):
+        seen["shuffle_seed"] = kwargs["shuffle_seed"]
+        raise StopIteration  # enough: only the argument is checked
+
+    monkeypatch.setattr(tpgan_evaluation, "run_protocol", fake_run_protocol)
+    records = evaluated[3]
+    weights = os.path.join(os.path.dirname(records), "lightcnn_tiny.h5")  # the fixture's
+    for bn_mode, expected in (("batch_stats", 5), ("inference", None)):
+        task, _, _ = runner.load_trained(preset="tiny", task="tpgan",
+                                         overrides=[f"model.bn_mode={bn_mode}"])
+        with pytest.raises(StopIteration):
+            tpgan_evaluation.evaluate(task, records, str(evaluated[2]) + "_x",
+                                      lightcnn_weights=weights, z_seed=5, show_progress=False)
+        assert seen.pop("shuffle_seed") == expected
 
 
 def test_results_carry_the_recalled_paper_rows(evaluated):

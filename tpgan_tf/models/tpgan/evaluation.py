@@ -4,10 +4,11 @@ the shared frontalization protocol (tpgan_tf/evaluation/frontalization.py).
 G is fed the pipeline's mirrored-to-positive-yaw input (spec 1.1), so its output for a
 negative yaw is a mirrored frontal; it is flipped back (as are the profile and the ground
 truth) before matching against the unmirrored gallery. Determinism: shards are read in sorted
-order, one after the other; z is drawn from a stateless generator seeded by (z_seed, batch
-index); the last partial batch is padded by repeating its examples, so every G call sees a
-full batch (with bn_mode="batch_stats", the faithful default, G normalises with the statistics
-of the batch it is given, spec 2.1).
+order, one after the other (with batch-statistics BN shuffled by a fixed seed, so that a
+batch mixes subjects: see `evaluate`); z is drawn from a stateless generator seeded by
+(z_seed, batch index); the last partial batch is padded by repeating its examples, so every
+G call sees a full batch (with bn_mode="batch_stats", the faithful default, G normalises with
+the statistics of the batch it is given, spec 2.1).
 """
 from __future__ import annotations
 
@@ -87,11 +88,14 @@ def pad_to(batch: dict, keys, size: int) -> dict:
 def run_protocol(file_pattern: str, generator, lightcnn, *, batch_size: int = 16,
                  z_dim: int = 100, z_stddev: float = 0.02, z_seed: int = 2017,
                  max_examples: int = 0, sheet_rows: int = 6,
-                 progress: Callable[[int], None] | None = None) -> fr.EvalData:
-    """One pass over the test shards: G per batch into a FrontalizationRun."""
+                 progress: Callable[[int], None] | None = None,
+                 shuffle_seed: int | None = None) -> fr.EvalData:
+    """One pass over the test shards: G per batch into a FrontalizationRun (shuffle_seed:
+    inputs.eval_dataset's mixed batches)."""
     step = make_step(generator, batch_size, z_dim)
     run = fr.FrontalizationRun(lightcnn, METHOD, batch_size, sheet_rows)
-    for index, batch in enumerate(eval_dataset(file_pattern, batch_size, max_examples)):
+    batches = eval_dataset(file_pattern, batch_size, max_examples, shuffle_seed)
+    for index, batch in enumerate(batches):
         records = records_of(batch)
         n = len(records)
         padded = pad_to(batch, _KEYS, batch_size)
@@ -128,9 +132,15 @@ def evaluate(task, data_dir: str, output_dir: str, *, lightcnn_weights: str | No
         bar.update(n - done[0])
         done[0] = n
 
+    # With batch-statistics BN (the faithful default, spec 2.1) G's output depends on the
+    # rest of its batch; the records are written subject by subject, so in their order a
+    # batch holds one or two subjects and BN removes their common skin tone. Shuffled with a
+    # fixed seed, a test batch mixes subjects and poses as a training batch does.
+    shuffle_seed = z_seed if cfg.model.bn_mode == "batch_stats" else None
     data = run_protocol(pattern, task.networks["generator"], lcnn, batch_size=batch_size,
                         z_dim=cfg.model.z_dim, z_stddev=cfg.model.z_stddev, z_seed=z_seed,
-                        max_examples=max_examples, sheet_rows=sheet_rows, progress=progress)
+                        max_examples=max_examples, sheet_rows=sheet_rows, progress=progress,
+                        shuffle_seed=shuffle_seed)
     bar.close()
     results = fr.summarise(data, METHOD, METHOD_LABEL)
     mark_weights(results, run_info)
@@ -139,7 +149,9 @@ def evaluate(task, data_dir: str, output_dir: str, *, lightcnn_weights: str | No
                       "generator_width": cfg.model.width, "bn_mode": cfg.model.bn_mode,
                       "lightcnn_weights": lightcnn_weights,
                       "lightcnn_width": float(getattr(lcnn, "lightcnn_width", 1.0)),
-                      "batch_size": batch_size, "z_seed": z_seed, "max_examples": max_examples}
+                      "batch_size": batch_size, "z_seed": z_seed, "max_examples": max_examples,
+                      "test_order": ("records" if shuffle_seed is None else
+                                     f"shuffled (seed {shuffle_seed}; batch-statistics BN)")}
     page = write_report(output_dir, results, data.samples,
                         title="TP-GAN evaluation (tpgan spec 7.1 protocol)",
                         paper_rows=PAPER_SETTING2, paper_note=PAPER_NOTE)

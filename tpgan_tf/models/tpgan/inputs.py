@@ -119,14 +119,24 @@ def make_dataset(file_pattern: str, batch_size: int, *, yaw_low: int = 0, yaw_hi
     return ds.prefetch(autotune).with_options(pipeline.options(deterministic))
 
 
-def eval_dataset(file_pattern: str, batch_size: int, max_examples: int = 0) -> tf.data.Dataset:
+EVAL_SHUFFLE_BUFFER = 4096  # pairs (~60 kB each): ~250 MB at most
+
+
+def eval_dataset(file_pattern: str, batch_size: int, max_examples: int = 0,
+                 shuffle_seed: int | None = None) -> tf.data.Dataset:
     """Test batches in a fixed order (the sorted shards read one after the other), with the
-    metadata fields; the last batch may be smaller. max_examples > 0 keeps the first pairs."""
+    metadata fields; the last batch may be smaller. max_examples > 0 keeps the first pairs.
+    shuffle_seed: shuffle the pairs (a window of EVAL_SHUFFLE_BUFFER) in a fixed order given
+    by the seed, so that a batch mixes subjects and poses as a training batch does (the
+    records are written subject by subject; with batch-statistics BN a batch of one subject
+    would normalise its skin tone away)."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     ds = tf.data.TFRecordDataset(pipeline.list_shards(file_pattern))
     if max_examples > 0:
         ds = ds.take(max_examples)
+    if shuffle_seed is not None:
+        ds = ds.shuffle(EVAL_SHUFFLE_BUFFER, seed=shuffle_seed, reshuffle_each_iteration=False)
     ds = ds.map(lambda s: parse_pair(s, with_metadata=True), num_parallel_calls=tf.data.AUTOTUNE,
                 deterministic=True)
     ds = ds.batch(batch_size).map(to_training_batch, num_parallel_calls=tf.data.AUTOTUNE,
