@@ -22,7 +22,7 @@ class DemoContext:
     """
 
     workdir: str
-    subjects: int = 24
+    subjects: int = 48
     seed: int = 0
     lightcnn_steps: int = 200
     iterations: dict = dataclasses.field(default_factory=dict)  # model -> override
