@@ -16,6 +16,11 @@ def _text(img, text, org, scale=0.45, colour=(20, 20, 20)):
     cv2.putText(img, text, org, _FONT, scale, colour, 1, cv2.LINE_AA)
 
 
+def text_width(text: str, scale: float = 0.5) -> int:
+    """Width in pixels of `text` as _text draws it."""
+    return cv2.getTextSize(text, _FONT, scale, 1)[0][0]
+
+
 def write_png(path: str, image_rgb: np.ndarray) -> None:
     """An RGB uint8 image as PNG, atomically."""
     ok, data = cv2.imencode(".png", np.ascontiguousarray(np.asarray(image_rgb)[:, :, ::-1]))
@@ -36,7 +41,7 @@ def picture_sheet(rows: Sequence[tuple[str, Sequence[np.ndarray]]], column_title
     h, w = first.shape[:2]
     cols = len(column_titles)
     pad, caption, header = 6, 18, 40
-    width = max(cols * (w + pad) + pad, 8 * len(title) + 2 * pad)
+    width = max(cols * (w + pad) + pad, text_width(title) + 2 * pad)
     height = header + len(rows) * (caption + h + pad) + pad
     sheet = np.full((height, width, 3), 255, np.uint8)
     _text(sheet, title, (pad, 16), 0.5)

@@ -12,6 +12,7 @@ import tensorflow as tf
 
 from tpgan_tf.data.pair_records import feature_spec
 from tpgan_tf.data.pipeline import list_shards
+from tpgan_tf.evaluation import sheets
 from tpgan_tf.evaluation.frontalization_report import sheet_name
 from tpgan_tf.models.tpgan import evaluation as tpgan_evaluation
 
@@ -118,7 +119,7 @@ def test_report_files(evaluated):
         # picture_sheet: 3 columns of 128 px with 4 gaps of 6, or wider when the title
         # (8 px per character + 2 pads) needs it.
         title = f"|yaw| = {pose} deg: input | TP-GAN (ours, random weights) | ground truth"
-        assert img is not None and img.shape[1] == max(3 * 128 + 4 * 6, 8 * len(title) + 12)
+        assert img is not None and img.shape[1] == max(3 * 128 + 4 * 6, sheets.text_width(title) + 12)
         rows = min(6, results["poses"][pose]["pairs"])  # sheet_rows = 6 by default
         assert img.shape[0] == 40 + rows * (18 + 128 + 6) + 6
     plot = cv2.imread(os.path.join(out, "rank1_vs_yaw.png"))
