@@ -10,6 +10,11 @@ import subprocess
 import sys
 import time
 
+# A real photo shipped with the tests (NASA's portrait of astronaut Eileen Collins, public
+# domain), for each model's "your own photos" step.
+REAL_PHOTO = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "tests", "data", "astronaut.jpg")
+
 
 @dataclasses.dataclass
 class DemoContext:
@@ -110,3 +115,16 @@ def train_and_export(ctx: DemoContext, model: str, label: str, data_dir: str,
         run_script("experiments.export", f"--model_dir={train}", f"--export_base={export_base}",
                    "--version=1")
     return train, export_base
+
+
+def apply_to_photos(ctx: DemoContext, model: str, label: str, export_base: str, photos: str,
+                    *flags: str) -> str:
+    """The photo tool (experiments.apply) with `model`'s export on `photos` (a photo or a
+    folder); returns its output folder, workdir/<model>/photos_out."""
+    out = ctx.model_dir(model, "photos_out")
+    step(f"{label} on real photos (experiments.apply): {photos}")
+    with timed(ctx, f"{label} real photos"):
+        run_script("experiments.apply", f"--model={model}", f"--input={photos}",
+                   f"--saved_model={os.path.join(export_base, model)}", f"--output_dir={out}",
+                   *flags)
+    return out

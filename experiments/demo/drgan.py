@@ -5,10 +5,11 @@ and one held-out face rendered at every pose code by the exported SavedModel."""
 from __future__ import annotations
 
 import os
+import shutil
 
 from experiments.demo import shared
-from experiments.demo.common import (DemoContext, run_script, show_models, step, timed,
-                                     train_and_export)
+from experiments.demo.common import (REAL_PHOTO, DemoContext, apply_to_photos, run_script,
+                                     show_models, step, timed, train_and_export)
 
 MODEL = "drgan"
 POSE_PICTURE = "pose_codes_savedmodel.png"
@@ -67,6 +68,24 @@ def pose_picture(ctx: DemoContext, records: str, export_base: str) -> str:
     return picture
 
 
+def compare_photos(ctx: DemoContext) -> str:
+    """workdir/drgan/photos_in: the real photo and its mirror image (one person) for
+    `--compare`, and a held-out synthetic face photo (another person)."""
+    import cv2
+
+    folder = ctx.model_dir(MODEL, "photos_in")
+    os.makedirs(folder, exist_ok=True)
+    photo = cv2.imread(REAL_PHOTO, cv2.IMREAD_COLOR)
+    cv2.imwrite(os.path.join(folder, "astronaut.png"), photo)
+    cv2.imwrite(os.path.join(folder, "astronaut_mirrored.png"), photo[:, ::-1])
+    subject = ctx.subjects  # a test identity, frontal camera 051, illumination 07
+    other = os.path.join(ctx.multipie, "data", "session01", "multiview", f"{subject:03d}",
+                         "01", "05_1", f"{subject:03d}_01_01_051_07.png")
+    if os.path.exists(other):
+        shutil.copyfile(other, os.path.join(folder, "synthetic_other_person.png"))
+    return folder
+
+
 def run(ctx: DemoContext, data_only: bool = False) -> dict:
     """The whole stage; returns {"results": results dir, "page": its index.html}."""
     from tpgan_tf.core.config import get_config
@@ -88,4 +107,5 @@ def run(ctx: DemoContext, data_only: bool = False) -> dict:
                    f"--override=eval.lightcnn_weights={ctx.lightcnn}", f"--output_dir={results}")
     with timed(ctx, "DR-GAN pose picture"):
         pose_picture(ctx, records, export_base)
+    apply_to_photos(ctx, MODEL, "DR-GAN", export_base, compare_photos(ctx), "--compare")
     return {"results": results, "page": os.path.join(results, "index.html")}

@@ -1,13 +1,16 @@
 """The FSRNet stage of the demo: synthetic face records, the `demo` preset trained on them,
 exported for TF Serving, evaluated against bicubic by the official protocol (fsrnet spec 9) on
-held-out identities, and the export run on held-out 16 x 16 faces (experiments.super_resolve).
+held-out identities, and the export run on held-out 16 x 16 faces (experiments.apply
+--aligned) and on a real photo whose face is ~20 px wide (pasted back x8).
 Every step runs the project's own scripts and skips or resumes finished work."""
 from __future__ import annotations
 
 import os
 
-from experiments.demo.common import (DemoContext, run_script, show_models, step, timed,
-                                     train_and_export)
+import numpy as np
+
+from experiments.demo.common import (REAL_PHOTO, DemoContext, apply_to_photos, run_script,
+                                     show_models, step, timed, train_and_export)
 
 MODEL = "fsrnet"
 TRAIN_IDENTITIES, TEST_IDENTITIES, VIEWS = 64, 8, 4  # 256 training, 32 test faces
@@ -48,6 +51,26 @@ def held_out_faces(ctx: DemoContext, records: str) -> str:
     return folder
 
 
+SMALL_FACE = 20.0  # px: the width of MTCNN's box of the face in the shrunk real photo
+
+
+def small_face_photo(ctx: DemoContext) -> str:
+    """workdir/fsrnet/photos_in/astronaut_small.png: the real photo shrunk (area) so that
+    its face is ~SMALL_FACE px wide, the size FSRNet is for."""
+    import cv2
+
+    from tpgan_tf.faces import detection
+
+    image = cv2.imread(REAL_PHOTO, cv2.IMREAD_COLOR)
+    faces = detection.detect(np.ascontiguousarray(image[:, :, ::-1]))
+    scale = SMALL_FACE / (faces[0].box[2] - faces[0].box[0]) if faces else 0.25
+    folder = ctx.model_dir(MODEL, "photos_in")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, "astronaut_small.png")
+    cv2.imwrite(path, cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA))
+    return path
+
+
 def run(ctx: DemoContext, data_only: bool = False) -> dict:
     """The whole stage; returns {"results": results dir, "page": its index.html}."""
     records = face_records(ctx)
@@ -64,7 +87,8 @@ def run(ctx: DemoContext, data_only: bool = False) -> dict:
     step("FSRNet: super-resolve held-out 16x16 faces with the exported SavedModel")
     with timed(ctx, "FSRNet super-resolve faces"):
         faces = held_out_faces(ctx, records)
-        run_script("experiments.super_resolve", f"--input={faces}",
+        run_script("experiments.apply", "--model=fsrnet", "--aligned", f"--input={faces}",
                    f"--saved_model={os.path.join(export_base, MODEL)}",
                    f"--output_dir={ctx.model_dir(MODEL, 'super_resolved')}")
+    apply_to_photos(ctx, MODEL, "FSRNet", export_base, small_face_photo(ctx))
     return {"results": results, "page": os.path.join(results, "index.html")}

@@ -6,8 +6,8 @@ import os
 import shutil
 
 from experiments.demo import shared
-from experiments.demo.common import (DemoContext, run_script, show_models, step, timed,
-                                     train_and_export)
+from experiments.demo.common import (REAL_PHOTO, DemoContext, apply_to_photos, run_script,
+                                     show_models, step, timed, train_and_export)
 
 MODEL = "tpgan"
 
@@ -80,8 +80,9 @@ def run(ctx: DemoContext, data_only: bool = False) -> dict:
     step("TP-GAN: frontalize photos with the exported SavedModel")
     photos = pick_photos(ctx)
     with timed(ctx, "TP-GAN frontalize photos"):
-        run_script("experiments.frontalize", f"--input={photos}",
+        run_script("experiments.apply", "--model=tpgan", f"--input={photos}",
                    f"--landmarks={os.path.join(photos, 'landmarks.csv')}",
                    f"--saved_model={os.path.join(export_base, MODEL)}",
                    f"--output_dir={ctx.model_dir(MODEL, 'frontalized')}")
+    apply_to_photos(ctx, MODEL, "TP-GAN", export_base, REAL_PHOTO)
     return {"results": results, "page": os.path.join(results, "index.html")}
