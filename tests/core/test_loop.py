@@ -54,6 +54,33 @@ def test_training_loop_logs_summaries_and_keeps_n_checkpoints(tiny_training, tmp
     assert sorted(image_steps) == [i for i in range(start + 1, end + 1) if i % 2 == 0 or i == end]
 
 
+def test_stop_ends_the_run_early_and_checkpoints_the_iteration_reached(tiny_training):
+    """`stop` (a time budget in benchmarks/learning_curves.py) is asked before every
+    iteration; the iteration reached is saved even off the checkpoint cadence (tiny: every
+    2), and a stop before the first iteration trains and saves nothing."""
+    run = tiny_training
+    t = run.task
+    start = int(t.iteration.numpy())
+    steps = 1 if start % 2 == 0 else 2  # end on an odd iteration: not a cadence save
+    asked = []
+
+    def stop():
+        asked.append(int(t.iteration.numpy()))
+        return len(asked) > steps
+
+    result = run_training(t, run.iterator, run.saver, start + 10, log=lambda s: None,
+                          stop=stop)
+    end = start + steps
+    assert (result.start_iteration, result.end_iteration) == (start, end)
+    assert asked == list(range(start, end + 1))
+    assert run.saver.latest.endswith(f"ckpt-{end}") and end % 2 == 1
+    assert set(result.last_values) >= {"d/d_loss"}
+    nothing = run_training(t, run.iterator, run.saver, end + 10, log=lambda s: None,
+                           stop=lambda: True)
+    assert (nothing.start_iteration, nothing.end_iteration) == (end, end)
+    assert run.saver.latest.endswith(f"ckpt-{end}")
+
+
 def test_non_finite_loss_stops_with_the_term_and_iteration_and_saves_nothing(tiny_training):
     run = tiny_training
     t = run.task

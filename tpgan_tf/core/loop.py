@@ -9,7 +9,9 @@ the task's summary images; on both, the task's `observe(batch)` adds its extra s
 iteration (the loop owns this cadence); every `checkpoint_every` and at the end: a
 checkpoint. A
 non-finite value raises NonFiniteLossError before the iteration counter moves and before
-anything is saved, so the last good checkpoint stays the latest.
+anything is saved, so the last good checkpoint stays the latest. A `stop` callable (e.g. a
+time budget: benchmarks/learning_curves.py) ends the run early, with a checkpoint of the
+iteration reached.
 """
 from __future__ import annotations
 
@@ -37,9 +39,10 @@ def format_eta(seconds: float) -> str:
 
 
 def run_training(task, batches: Iterator, saver, num_iterations: int,
-                 summary_dir: str | None = None, log: Callable[[str], None] | None = None
-                 ) -> LoopResult:
-    """Runs iterations until `task.iteration == num_iterations`.
+                 summary_dir: str | None = None, log: Callable[[str], None] | None = None,
+                 stop: Callable[[], bool] | None = None) -> LoopResult:
+    """Runs iterations until `task.iteration == num_iterations`, or until `stop()` (asked
+    before every iteration) is True: then the iteration reached is checkpointed too.
 
     task: a built core.task.Task. batches: an iterator of (distributed) batches, already
     restored with the checkpoint if it is part of it. saver: a checkpointing.CheckpointSaver
@@ -53,7 +56,10 @@ def run_training(task, batches: Iterator, saver, num_iterations: int,
     raw = None
     t_start = time.perf_counter()
     t_window, it_window = t_start, start
+    saved = None  # the last iteration checkpointed here
     while int(task.iteration.numpy()) < num_iterations:
+        if stop is not None and stop():
+            break
         it = int(task.iteration.numpy()) + 1  # the count after this iteration
         log_now = it % tc.log_every == 0 or it == num_iterations
         show_now = it % tc.image_summary_every == 0 or it == num_iterations
@@ -71,8 +77,11 @@ def run_training(task, batches: Iterator, saver, num_iterations: int,
             writer.images(task.summary_images(images), it)
         if saver is not None and (it % tc.checkpoint_every == 0 or it == num_iterations):
             saver.save(it)
+            saved = it
+    end = int(task.iteration.numpy())
+    if saver is not None and end > start and saved != end:  # stopped early
+        saver.save(end)
     writer.flush()
     if not values and raw is not None:
         values = {k: float(v) for k, v in raw.items()}
-    return LoopResult(start, int(task.iteration.numpy()), values,
-                      time.perf_counter() - t_start)
+    return LoopResult(start, end, values, time.perf_counter() - t_start)

@@ -2,6 +2,7 @@
 trained run for export, evaluation and inference.
 
     result = train(cfg, data_dir, model_dir)            # weight files: cfg.weights.*
+    run = start_training(cfg, data_dir, model_dir); run.train_until(100); run.train_until(200)
     task, cfg, ckpt = load_trained(model_dir)           # or (None, "demo", task="tpgan"): random
 
 Which config a command uses (one rule for every script):
@@ -61,11 +62,32 @@ def setup(cfg: ExperimentConfig):
     return task, cfg
 
 
-def train(cfg: ExperimentConfig, data_dir: str | None, model_dir: str, *,
-          num_iterations: int | None = None,
-          dataset_fn: Callable | None = None, log: Callable[[str], None] | None = None
-          ) -> LoopResult:
-    """Builds everything for `cfg` and trains into `model_dir`; returns the LoopResult.
+@dataclasses.dataclass
+class TrainingRun:
+    """A built run ready to train (start_training): the task, its input iterator and checkpoint
+    saver; `train_until` may be called again and again (training in chunks)."""
+
+    task: object  # the built core.task.Task
+    config: ExperimentConfig  # resolved (runtime decided)
+    batches: object  # iterator of distributed batches (restored with the checkpoint)
+    saver: checkpointing.CheckpointSaver
+    model_dir: str
+    restored: str | None  # the checkpoint the run resumed from
+    log: Callable[[str], None]
+
+    def train_until(self, num_iterations: int, stop: Callable[[], bool] | None = None
+                    ) -> LoopResult:
+        """The shared loop up to iteration `num_iterations` (or until `stop()`: loop.py)."""
+        return run_training(self.task, self.batches, self.saver, num_iterations,
+                            summary_dir=os.path.join(self.model_dir, SUMMARY_SUBDIR),
+                            log=self.log, stop=stop)
+
+
+def start_training(cfg: ExperimentConfig, data_dir: str | None, model_dir: str, *,
+                   dataset_fn: Callable | None = None,
+                   log: Callable[[str], None] | None = None) -> TrainingRun:
+    """Builds everything for `cfg`, restores the newest checkpoint of `model_dir` (if any),
+    writes config.json and logs the run's line; no iteration yet.
 
     dataset_fn (tests): input_context -> one replica's tf.data.Dataset, replacing the task's
     records of data_dir.
@@ -88,8 +110,17 @@ def train(cfg: ExperimentConfig, data_dir: str | None, model_dir: str, *,
         f"{info.num_workers} workers) | precision {rt.mixed_precision} | jit {rt.jit_compile} | "
         f"global batch {cfg.train.batch_size} | input position "
         f"{'is' if saved_position else 'is NOT'} checkpointed")
-    return run_training(task, iterator, saver, num_iterations or cfg.train.num_iterations,
-                        summary_dir=os.path.join(model_dir, SUMMARY_SUBDIR), log=log)
+    return TrainingRun(task, cfg, iterator, saver, model_dir, restored, log)
+
+
+def train(cfg: ExperimentConfig, data_dir: str | None, model_dir: str, *,
+          num_iterations: int | None = None,
+          dataset_fn: Callable | None = None, log: Callable[[str], None] | None = None
+          ) -> LoopResult:
+    """Builds everything for `cfg` and trains into `model_dir` up to `num_iterations` (default
+    the config's); returns the LoopResult. dataset_fn: as in start_training."""
+    run = start_training(cfg, data_dir, model_dir, dataset_fn=dataset_fn, log=log)
+    return run.train_until(num_iterations or run.config.train.num_iterations)
 
 
 def resolve_config(model_dir: str | None = None, preset: str | None = None,

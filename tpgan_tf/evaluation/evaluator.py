@@ -4,9 +4,39 @@ task built for inference and restored from a run.
 
 The protocol's options are the config's `eval` section (core/config.py EvalConfig and the
 model's own fields), so they are recorded with the results and set like any other field
-(`--override=eval.<field>=...`).
+(`--override=eval.<field>=...`). `Evaluator.headlines(results)` names the few numbers of a
+results dict that a learning curve follows (benchmarks/learning_curves.py), each next to its
+baseline on the same data, so shared code plots any model without knowing its keys.
 """
 from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class Headline:
+    """One headline number of an evaluation: a column of the learning-curve table and a line of
+    its plot (tpgan_tf/evaluation/learning_curves.py).
+
+    panel: the quantity with its unit, one plot panel ("rank-1 (%)", "Y-PSNR (dB)").
+    label: the line within the panel ("±45°", "synthetic_test").
+    value: the model's number (None: not measured, e.g. no identity network).
+    baseline: the baseline's number on the same data (raw profile, bicubic), None if none.
+    baseline_label: what the baseline is ("raw profile", "bicubic").
+    higher_is_better: False for errors (NME, L1).
+    """
+
+    panel: str
+    label: str
+    value: float | None
+    baseline: float | None = None
+    baseline_label: str = ""
+    higher_is_better: bool = True
+
+    @property
+    def name(self) -> str:
+        """The table column: panel and label."""
+        return f"{self.panel} {self.label}".strip()
 
 
 class Evaluator:
@@ -38,3 +68,9 @@ class Evaluator:
     def summary_text(results: dict) -> str:
         """A few lines for the terminal after an evaluation (default: none)."""
         return ""
+
+    @staticmethod
+    def headlines(results: dict) -> list[Headline]:
+        """The numbers of `results` (from `evaluate`) that a learning curve follows, in table
+        order (default: none, and the learning-curve script refuses the model)."""
+        return []

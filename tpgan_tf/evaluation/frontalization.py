@@ -265,3 +265,29 @@ def rank1_series(results: dict, include_profile: bool = True) -> list:
     poses = [p for p in ALL_POSES if str(p) in results["poses"]]
     return [Series(label, poses, [pose_value(results, p, "rank1_percent", m) for p in poses])
             for m, label in methods]
+
+
+def headlines(results: dict, prefix: str = "") -> list:
+    """The learning-curve numbers (evaluator.Headline) of a frontalization results dict (or
+    any dict with its "method" and "poses"): rank-1 % of the frontals at every |yaw| > 0 and
+    their PSNR over every pair with |yaw| > 0 (the mean of the per-pair values), each next to
+    the raw profile's. prefix: put before the panel names (e.g. "frontal ")."""
+    from tpgan_tf.evaluation.evaluator import Headline
+
+    method = results["method"]
+    poses = sorted(int(p) for p in results["poses"] if int(p) > 0)
+    out = [Headline(f"{prefix}rank-1 (%)", report.pose_label(p),
+                    pose_value(results, p, "rank1_percent", method),
+                    pose_value(results, p, "rank1_percent", METHOD_PROFILE), "raw profile")
+           for p in poses]
+    pairs = [pose_value(results, p, "pairs") for p in poses]
+
+    def pooled(m):  # per-pose means weighted by their pairs = the mean over the pairs
+        values = [pose_value(results, p, "psnr", m) for p in poses]
+        if not poses or any(v is None for v in values):
+            return None
+        return float(sum(v * n for v, n in zip(values, pairs)) / sum(pairs))
+
+    out.append(Headline(f"{prefix}PSNR (dB)", "yaw ≠ 0°", pooled(method),
+                        pooled(METHOD_PROFILE), "raw profile"))
+    return out

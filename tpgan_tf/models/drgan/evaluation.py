@@ -139,6 +139,7 @@ def evaluate(task, data_dir: str, output_dir: str, *, pairs_dir: str | None = No
                      paper_rows=frontal["paper_rows"], paper_note=frontal["paper_note"])
         results["frontalization"] = {
             "page": f"{FRONTAL_SUBDIR}/index.html", "data": pairs_pattern,
+            "method": frontal["method"], "poses": frontal["poses"],
             "rank1_percent_all_probes": frontal["rank1_percent_all_probes"],
             "pairs": frontal["pairs"], "probes": frontal["probes"]}
     page = _write_page(output_dir, results, frontal, sheet)
@@ -201,3 +202,20 @@ class DrganEvaluator(Evaluator):
                         run_info=run_info)
 
     summary_text = staticmethod(summary_text)
+
+    @staticmethod
+    def headlines(results: dict) -> list:
+        """f(x) rank-1 per |yaw| (next to Light-CNN on the raw images when it ran), then the
+        frontal syntheses' rank-1 per |yaw| and PSNR by TP-GAN's protocol (next to the raw
+        profile's) when it ran."""
+        from tpgan_tf.evaluation.evaluator import Headline
+
+        poses = sorted(int(p) for p in results["poses"] if int(p) > 0)
+        rank1 = {p: results["poses"][str(p)]["rank1_percent"] for p in poses}
+        out = [Headline("f(x) rank-1 (%)", report.pose_label(p),
+                        rank1[p].get(identification.METHOD),
+                        rank1[p].get(identification.BASELINE), "Light-CNN, raw image")
+               for p in poses]
+        if results.get("frontalization"):
+            out += fr.headlines(results["frontalization"], prefix="frontal ")
+        return out

@@ -209,3 +209,20 @@ class FsrnetEvaluator(Evaluator):
         """One line per test set and method (report.summary_text)."""
         from tpgan_tf.models.fsrnet.report import summary_text
         return summary_text(results)
+
+    @staticmethod
+    def headlines(results: dict) -> list:
+        """Per test set: Y-PSNR and SSIM of FSRNet next to bicubic's, and the prior head's NME
+        where the records have landmarks (with eval.method=bicubic: bicubic alone)."""
+        from tpgan_tf.evaluation.evaluator import Headline
+
+        out = []
+        for name, scores in results["test_sets"].items():
+            methods = scores["methods"]
+            ours = methods.get("fsrnet", {})
+            for metric, panel in (("psnr", "Y-PSNR (dB)"), ("ssim", "SSIM")):
+                out.append(Headline(panel, name, ours.get(metric),
+                                    methods["bicubic"][metric], "bicubic"))
+            if scores.get("nme") is not None:
+                out.append(Headline("NME", name, scores["nme"], higher_is_better=False))
+        return out

@@ -175,3 +175,8 @@ class TpganEvaluator(Evaluator):
         from tpgan_tf.evaluation.report import markdown_table
         return (markdown_table(*fr.rank1_table([results])) + f"\n{results['probes']} probes, "
                 f"{results['subjects']} gallery subjects, {results['seconds']} s")
+
+    @staticmethod
+    def headlines(results: dict) -> list:
+        """Rank-1 per |yaw| and PSNR of the frontals, next to the raw profile's."""
+        return fr.headlines(results)
