@@ -26,8 +26,8 @@ every skipped input with its reason, the crops that needed padding). A bad input
 image, missing, wrong-count or out-of-range landmarks, a missing or unreadable label map or one
 of the wrong size; for the folder source no usable face) is skipped and listed (the first ten
 also on the console); an interrupted run leaves no shard that looks complete and a rerun with
-the same flags skips the finished shards. LR images, heatmaps and one-hot parsing maps are made in the
-training input pipeline, not stored.
+the same flags skips the finished shards. LR images, heatmaps and one-hot parsing maps are
+made in the training input pipeline, not stored.
 """
 from __future__ import annotations
 

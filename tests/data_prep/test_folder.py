@@ -48,7 +48,8 @@ def _records(out, split):
 def photos(tmp_path_factory):
     """A folder: a real portrait in a sub-folder, two synthetic faces (MTCNN finds them:
     eye distances 37 and 28 px), one whose face is too small for the template crop (23.5 px
-    between the eyes: enlarged 1.33x by the template's similarity), random noise, a truncated JPEG and a text file."""
+    between the eyes: enlarged 1.33x by the template's similarity), random noise, a truncated
+    JPEG and a text file."""
     root = tmp_path_factory.mktemp("photos")
     os.makedirs(root / "a")
     shutil.copyfile(ASTRONAUT, root / "a" / "astronaut.jpg")

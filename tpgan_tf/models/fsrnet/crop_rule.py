@@ -32,11 +32,11 @@ project, tpgan_tf/models/fsrnet/prior_sets.py) and train or export with
 
 The crop itself (`crop_face`; it and `similarity_matrix` live in tpgan_tf/faces/similarity.py,
 which the records jobs' TensorFlow-free workers import too): one bicubic warp of the photo
-when the face is enlarged into the crop; when it is shrunk, first MATLAB's antialiased bicubic shrink by the exact scale
-(faces/alignment.imresize_antialiased), then the remaining rotation and shift, as the spec
-1.2 alignment does (faces/alignment.py). Outside the photo the crop repeats the photo's edge
-pixels (the records jobs pad with black, which would darken a face pasted back near the
-photo's edge).
+when the face is enlarged into the crop; when it is shrunk, first MATLAB's antialiased bicubic
+shrink by the exact scale (faces/alignment.imresize_antialiased), then the remaining rotation
+and shift, as the tpgan spec 1.2 alignment does (faces/alignment.py). Outside the photo the crop
+repeats the photo's edge pixels (the records jobs pad with black, which would darken a face
+pasted back near the photo's edge).
 """
 from __future__ import annotations
 
