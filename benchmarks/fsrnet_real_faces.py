@@ -28,7 +28,9 @@ Steps, each in --output_dir:
              --test_lr_dir pairs.
   fsrnet_real_faces.md / .json: the table (bicubic, demo model, real-trained with and
              without priors: Y-PSNR, SSIM, gain over bicubic, iterations, training time, CPU);
-  <test set>_sheet.png: the picture sheet (LR | bicubic | FSRNet | HR) of the run with priors.
+  <test set>_sheet.png: the picture sheet of the run with priors (bicubic | FSRNet | HR, with an
+             LR column first when the LR test files are 16 x 16; the release's are already
+             bicubic-upsampled to 128 x 128).
 """
 from __future__ import annotations
 
@@ -257,7 +259,7 @@ def run(train_hr_dir: str, test_hr_dir: str, test_lr_dir: str, output_dir: str, 
             "Test: the official protocol (fsrnet spec 9) on the test pairs.")
     with open(os.path.join(output_dir, "fsrnet_real_faces.md"), "w") as f:
         f.write(markdown + "\n\n" + note + "\n"
-                + (f"\n![{test_set}: LR | bicubic | FSRNet | HR]"
+                + (f"\n![{test_set}: the run with priors against bicubic and HR]"
                    f"({os.path.basename(shown_sheet)})\n" if shown_sheet else ""))
     return results
 
