@@ -13,15 +13,21 @@ data_prep/build_tfrecords.py, sharing its driver, shard writer and manifest).
     # the built-in synthetic faces (68 iBUG points, Helen-11 labels; no downloads)
     python -m data_prep.build_face_records --source=synthetic --synthetic_identities=150 \\
         --synthetic_test_identities=12 --synthetic_views=4 --output_dir=runs/fsrnet_records
+    # any folder of face photos without labels: MTCNN's five points, parsing maps drawn
+    # from them (--folder_test=N: the last N faces are test; default all train)
+    python -m data_prep.build_face_records --source=folder --folder=/data/my_faces \\
+        --output_dir=/data/fsrnet/my_faces
 
-The folder layouts each source reads: data_prep/helen.py, data_prep/celeba.py; the crops:
-data_prep/face_crops.py. Output in --output_dir: the shards, a `.json` sidecar per finished
-shard and manifest.json (settings, counts per split and source, every skipped input with its
-reason, the crops that needed padding). A bad input (unreadable image, missing, wrong-count or
-out-of-range landmarks, a missing or unreadable label map or one of the wrong size) is skipped
-and listed; an interrupted run leaves no shard that looks complete and a rerun with the same
-flags skips the finished shards. LR images, heatmaps and one-hot parsing maps are made in the
-training input pipeline, not stored.
+The folder layouts each source reads: data_prep/helen.py, data_prep/celeba.py,
+data_prep/folder.py; the crops: data_prep/face_crops.py (folder: also FSRNet's five-point
+template crop, tpgan_tf/models/fsrnet/crop_rule.py). Output in --output_dir: the shards, a
+`.json` sidecar per finished shard and manifest.json (settings, counts per split and source,
+every skipped input with its reason, the crops that needed padding). A bad input (unreadable
+image, missing, wrong-count or out-of-range landmarks, a missing or unreadable label map or one
+of the wrong size; for the folder source no usable face) is skipped and listed (the first ten
+also on the console); an interrupted run leaves no shard that looks complete and a rerun with
+the same flags skips the finished shards. LR images, heatmaps and one-hot parsing maps are
+made in the training input pipeline, not stored.
 """
 from __future__ import annotations
 
@@ -31,12 +37,14 @@ import sys
 from absl import app, flags
 
 FLAGS = flags.FLAGS
-SOURCES = ("helen", "celeba", "synthetic")
+SOURCES = ("helen", "celeba", "synthetic", "folder")
+SHOWN_SKIPPED = 10  # skipped inputs named on the console (all are in manifest.json)
 
 
 def define_flags() -> None:
     """The command-line flags; defined only when this module runs as a script."""
-    flags.DEFINE_enum("source", None, list(SOURCES), "Which faces: helen, celeba or synthetic.")
+    flags.DEFINE_enum("source", None, list(SOURCES), "Which faces: helen, celeba, synthetic or "
+                      "folder (any photos, data_prep/folder.py).")
     flags.DEFINE_string("output_dir", None, "Where the shards and manifest.json go.")
     flags.DEFINE_string("helen_dir", None, "Helen folder: images/, annotation/, labels/ "
                         "(data_prep/helen.py).")
@@ -58,6 +66,19 @@ def define_flags() -> None:
     flags.DEFINE_integer("synthetic_test_identities", 12, "Synthetic test identities (others).")
     flags.DEFINE_integer("synthetic_views", 4, "Views per synthetic identity.")
     flags.DEFINE_integer("seed", 0, "Seed of the synthetic identities.")
+    flags.DEFINE_string("folder", None, "--source=folder: a folder of face photos (any depth).")
+    flags.DEFINE_enum("folder_crop", "template", ["template", "center"], "template: FSRNet's "
+                      "five-point crop (--crop_template); center: the largest centred square "
+                      "(folders of ready face crops).")
+    flags.DEFINE_list("crop_template", None, "Ten numbers x0,y0,...,x4,y4: the five crop "
+                      "points of --folder_crop=template (default: crop_rule.TEMPLATE, the "
+                      "models' priors.crop_template default).")
+    flags.DEFINE_integer("folder_test", 0, "The last N faces (path order) go to test; 0: all "
+                         "train.")
+    flags.DEFINE_float("min_confidence", None, "MTCNN confidence a face needs (default "
+                       "detection.MIN_CONFIDENCE, 0.9).")
+    flags.DEFINE_float("folder_max_enlarge", 1.25, "Skip faces their crop would enlarge more "
+                       "than this.")
     flags.DEFINE_integer("num_shards", 0, "Shards per split; 0 = one per ~1000 records.")
     flags.DEFINE_integer("workers", 0, "Parallel worker processes; 0 = one per CPU core.")
     flags.DEFINE_integer("shard_seed", 2017, "Seed of the record-to-shard assignment.")
@@ -91,10 +112,14 @@ def build(output_dir: str, source: str, *, helen_dir: str | None = None,
           celeba_parsing: str | None = None, celeba_parsing_format: str = "labelmap",
           celeba_split: str = "paper", celeba_crop: str = "center", celeba_crop_offset: int = 0,
           synthetic_identities: int = 150, synthetic_test_identities: int = 12,
-          synthetic_views: int = 4, seed: int = 0, num_shards: int = 0, workers: int = 0,
+          synthetic_views: int = 4, seed: int = 0, folder: str | None = None,
+          folder_crop: str = "template", crop_template=None, folder_test: int = 0,
+          min_confidence: float | None = None, folder_max_enlarge: float = 1.25,
+          num_shards: int = 0, workers: int = 0,
           shard_seed: int = 2017, overwrite: bool = False, show_progress: bool = True) -> dict:
     """Builds the shards and manifest.json of one source; returns the manifest."""
     from data_prep import build_tfrecords, celeba, helen
+    from data_prep import folder as folder_source
     from data_prep.face_records_job import JOB
 
     if num_shards < 0 or workers < 0:
@@ -120,6 +145,25 @@ def build(output_dir: str, source: str, *, helen_dir: str | None = None,
         settings.update(identities=synthetic_identities,
                         test_identities=synthetic_test_identities, views=synthetic_views,
                         seed=seed)
+    elif source == "folder":
+        if not folder:
+            raise ValueError("--source=folder needs --folder")
+        if crop_template is not None:
+            try:
+                crop_template = [float(v) for v in crop_template]
+            except ValueError:
+                raise ValueError(f"--crop_template: ten numbers x0,y0,...,x4,y4, got "
+                                 f"{crop_template}") from None
+        by_split, skipped = folder_source.collect(
+            folder, crop=folder_crop, template=crop_template, test_count=folder_test,
+            min_confidence=min_confidence, max_enlarge=folder_max_enlarge,
+            show_progress=show_progress)
+        settings.update(folder=os.path.abspath(folder), crop=folder_crop,
+                        template=(folder_source.resolve_template(crop_template).tolist()
+                                  if folder_crop == "template" else []),
+                        test=folder_test, min_confidence=min_confidence,
+                        max_enlarge=folder_max_enlarge, landmarks="mtcnn5",
+                        parsing="drawn from the five points (data_prep/drawn_parsing.py)")
     else:
         raise ValueError(f"--source must be one of {SOURCES}, got {source!r}")
     return build_tfrecords.write_splits(
@@ -145,13 +189,22 @@ def main(argv):
             celeba_crop=FLAGS.celeba_crop, celeba_crop_offset=FLAGS.celeba_crop_offset,
             synthetic_identities=FLAGS.synthetic_identities,
             synthetic_test_identities=FLAGS.synthetic_test_identities,
-            synthetic_views=FLAGS.synthetic_views, seed=FLAGS.seed,
-            num_shards=FLAGS.num_shards, workers=FLAGS.workers, shard_seed=FLAGS.shard_seed,
+            synthetic_views=FLAGS.synthetic_views, seed=FLAGS.seed, folder=FLAGS.folder,
+            folder_crop=FLAGS.folder_crop, crop_template=FLAGS.crop_template,
+            folder_test=FLAGS.folder_test, min_confidence=FLAGS.min_confidence,
+            folder_max_enlarge=FLAGS.folder_max_enlarge, num_shards=FLAGS.num_shards,
+            workers=FLAGS.workers, shard_seed=FLAGS.shard_seed,
             overwrite=FLAGS.overwrite)
     except (ShardConflictError, ValueError, FileNotFoundError, FileExistsError, KeyError) as err:
         message = str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err)
         print(f"error: {message}", file=sys.stderr)  # data_prep does not import experiments/
         sys.exit(1)
+    skipped = manifest["skipped"]
+    for entry in skipped[:SHOWN_SKIPPED]:
+        print(f"skipped {entry['path']}: {entry['reason']}", file=sys.stderr)
+    if len(skipped) > SHOWN_SKIPPED:
+        print(f"... and {len(skipped) - SHOWN_SKIPPED} more skipped inputs (manifest.json)",
+              file=sys.stderr)
     counts = ", ".join(f"{s}: {v['examples']} faces in {len(v['shards'])} shards"
                        for s, v in manifest["splits"].items())
     print(f"wrote {counts}; skipped {len(manifest['skipped'])} inputs in "

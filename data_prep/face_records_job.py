@@ -8,9 +8,15 @@ A FaceItem names its image, its landmarks and its labels:
     CelebAMask-HQ per-class masks ("celebamask", combined to Helen-11 here); the crop rule of
     data_prep/face_crops.py;
   * the built-in synthetic faces: (seed, identity, view) of data_prep.synthetic.faces, rendered
-    here at 128 x 128 with their exact landmarks and labels (no crop).
+    here at 128 x 128 with their exact landmarks and labels (no crop);
+  * a folder of photos (data_prep/folder.py): an image file and the five MTCNN points the
+    parent process found in it (`label_kind` "drawn": no label files); cropped onto the
+    five-point `template` (crop "template", tpgan_tf/faces/similarity.py) or by the "center"
+    box, the parsing map drawn from the five points in the crop (data_prep/drawn_parsing.py).
 Bad inputs are skipped with a reason: an unreadable image, missing / wrong-count / non-finite
-/ out-of-range landmarks, a missing or unreadable label map, one of the wrong size.
+/ out-of-range landmarks, a missing or unreadable label map, one of the wrong size; for the
+folder source also points no face can be drawn from (faces too small for their crop are
+skipped by the parent, data_prep/folder.py).
 """
 from __future__ import annotations
 
@@ -23,7 +29,7 @@ from data_prep import face_crops
 from data_prep.images import read_image, read_label_map
 from tpgan_tf.data.shards import RecordsJob
 
-LABEL_KINDS = ("lpm11", "labelmap", "celebamask")
+LABEL_KINDS = ("lpm11", "labelmap", "celebamask", "drawn")
 # CelebAMask-HQ mask classes -> Helen-11 ids (prior_sets.HELEN11). Classes Helen has no label
 # for (ears, neck, necklace, cloth, hat, earring, eyeglasses) are background, as ears and neck
 # are in Helen's own annotation ("face skin (excluding ears and neck)", Smith et al. README);
@@ -39,18 +45,19 @@ CELEBAMASK_ORDER = ("skin", "hair", "nose", "l_brow", "r_brow", "l_eye", "r_eye"
 class FaceItem:
     """One face to process (picklable; see the module doc)."""
 
-    source: str  # helen | celeba | synthetic
+    source: str  # helen | celeba | synthetic | folder
     name: str
     image_path: str = ""
     landmarks: tuple | None = None  # ((x, y), ...) source pixels
     label_kind: str = "labelmap"
     label_paths: tuple = ()  # lpm11: 11 paths; labelmap: 1; celebamask: (class, path) pairs
-    crop: str = "tight"  # tight | center
+    crop: str = "tight"  # tight | center | template (folder)
     crop_scale: float = face_crops.TIGHT_SCALE
     crop_offset: int = 0
     landmark_scheme: str = ""
     num_landmarks: int = 0
     synthetic: tuple = ()  # (seed, identity, view)
+    template: tuple = ()  # folder, crop "template": the five crop points ((x, y), ...)
 
 
 # ----------------------------------------------------------------------------- labels
@@ -118,6 +125,43 @@ def _process_synthetic(item: FaceItem):
                    yaw=float(rec.yaw)), None
 
 
+def _process_folder(item: FaceItem, image: np.ndarray, points: np.ndarray, skip):
+    """A photo and its five points -> the record (module doc), or skip(reason)."""
+    from data_prep.drawn_parsing import draw_parsing
+    from tpgan_tf.faces.similarity import crop_face, similarity_matrix
+
+    h, w = image.shape[:2]
+    size = face_crops.FACE_SIZE
+    if item.crop == "template":
+        try:
+            matrix = similarity_matrix(points, item.template)
+        except ValueError as err:
+            return skip(str(err))
+        # the crop's pixel centres mapped back into the photo: those outside are repeated edges
+        inverse = np.linalg.inv(np.vstack([matrix, [0, 0, 1]]))[:2]
+        rows, cols = np.mgrid[0:size, 0:size]
+        back = np.stack([cols.ravel(), rows.ravel()], 1) @ inverse[:, :2].T + inverse[:, 2]
+        padded = int(np.sum((back[:, 0] < -0.5) | (back[:, 0] > w - 0.5) | (back[:, 1] < -0.5)
+                            | (back[:, 1] > h - 0.5)))
+        crop_points = points @ matrix[:, :2].T + matrix[:, 2]
+    else:
+        box = face_crops.center_box(w, h, item.crop_offset)
+        padded = box.padding(w, h)
+        crop_points = face_crops.crop_landmarks(points, box)
+    outside = face_crops.landmark_problem(crop_points, size, size)
+    if outside:
+        return skip(f"landmarks outside the {item.crop} crop: {outside}")
+    try:
+        labels = draw_parsing(crop_points, size)
+    except ValueError as err:
+        return skip(f"no parsing map from the five points: {err}")
+    face = (crop_face(image, matrix, size) if item.crop == "template"
+            else face_crops.crop_image(image, box))
+    record = _record(item, face, crop_points, labels)
+    record["_padded"] = padded
+    return record, None
+
+
 def process_face(item: FaceItem) -> tuple[dict | None, dict | None]:
     """FaceItem -> (record for face_records.make_example, None) or (None, {"path", "reason"})."""
     if item.source == "synthetic":
@@ -133,6 +177,8 @@ def process_face(item: FaceItem) -> tuple[dict | None, dict | None]:
     problem = face_crops.landmark_problem(points, w, h, item.num_landmarks or None)
     if problem:
         return skip(f"landmarks: {problem}")
+    if item.label_kind == "drawn":
+        return _process_folder(item, image, points, skip)
     if not item.label_paths:
         return skip("no parsing label map for this image")
     if item.label_kind == "lpm11":
@@ -180,6 +226,7 @@ def _padded_notes(record: dict) -> list:
 JOB = RecordsJob(
     process=process_face, to_example=_to_example,
     item_key=lambda t: f"{t.source}|{t.name}|{t.image_path}|{t.landmarks}|{t.label_paths}|"
-                       f"{t.crop}|{t.crop_scale}|{t.crop_offset}|{t.synthetic}",
+                       f"{t.crop}|{t.crop_scale}|{t.crop_offset}|{t.synthetic}"
+                       + (f"|{t.template}" if t.label_kind == "drawn" else ""),
     group_of=lambda t: f"{t.synthetic[:2]}" if t.synthetic else t.name,
     count_by=lambda r: r["source"], notes=_padded_notes)

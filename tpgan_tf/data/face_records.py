@@ -6,13 +6,13 @@ One tf.train.Example per face:
                        heatmaps and the one-hot parsing maps are made in the input pipeline)
     landmarks          float32[2N]: (x0, y0, x1, y1, ...) in 0-based pixel-centre coordinates
                        of the crop (pixel (r, c) has its centre at x = c, y = r)
-    num_landmarks      int64: N (194 Helen, 68 iBUG, 5 CelebA)
+    num_landmarks      int64: N (194 Helen, 68 iBUG, 5 CelebA or MTCNN)
     landmark_scheme    bytes: "helen194" | "ibug68" | "celeba5" (point order; the NME's eyes)
     parsing/png        the per-pixel label map, 128 x 128 single-channel PNG of uint8 ids
     label_set          bytes: the ids' label set ("helen11": tpgan_tf/models/fsrnet/prior_sets.py)
     name               bytes: the source image's name (file stem), unique within a data set
     identity           bytes: who it is where known (the synthetic identity), else ""
-    source             bytes: "helen" | "celeba" | "synthetic"
+    source             bytes: "helen" | "celeba" | "synthetic" | "folder"
     yaw                float32: yaw in degrees where known (synthetic faces), else NaN
 Shards are `<split>-00000-of-000NN.tfrecord` (tpgan_tf/data/shards.py).
 """

@@ -8,7 +8,7 @@ from tests.models.fsrnet import param_tables as T
 from tpgan_tf.core.config import apply_overrides, copy_config, get_config, presets, scaled
 from tpgan_tf.models.fsrnet import networks
 
-PRESETS = ("paper", "celeba", "gan", "demo", "tiny")
+PRESETS = ("paper", "celeba", "gan", "demo", "folder", "tiny")
 
 
 @functools.cache

@@ -13,6 +13,8 @@ Presets:
   celeba  the same with CelebA-style priors (68 landmarks + 11 parsing maps, K = 79).
   gan     FSRGAN: paper + the conditional PatchGAN D + the VGG-16 perceptual loss (spec 6.2).
   demo    a CPU demo on the synthetic faces: width 1/8, batch 4, input skip (see _demo).
+  folder  the demo's CPU sizes on real faces of a photo folder (data_prep --source=folder:
+          5 MTCNN points + 6 parts drawn from them, K = 11), flips, JPEG'd LR (see _folder).
   tiny    for unit tests.
 Tags in comments: [UNV] recalled from the paper but not seen, [INF] the spec's inference,
 [CS]/[CY]/[LI] the reimplementations, [OFF] the official release (fsrnet spec 0).
@@ -349,6 +351,30 @@ def _demo() -> FsrnetConfig:
     return cfg
 
 
+def _folder() -> FsrnetConfig:
+    # Real faces on a CPU (benchmarks/fsrnet_real_faces.py): records of
+    # `data_prep.build_face_records --source=folder` (MTCNN's 5 points + the 6 parts drawn
+    # from them, prior set "folder", K = 11). The demo's sizes and schedule (_demo: width 1/8,
+    # batch 4, the input skip, RMSprop 5e-4 with [LI]'s poly decay; NOT the paper's recipe),
+    # plus random flips (train.flip: no source flips, [UNV]) for the few real faces, and LR
+    # inputs JPEG'd at quality 75 (degradation.jpeg_lr: the release's LR test files are JPEG
+    # q75 [COMP], whether the training inputs were is [INF]). The template of its crops is
+    # the demo's (crop_rule.TEMPLATE), the folder job's default crop.
+    cfg = FsrnetConfig(name="folder", priors=PriorConfig.from_set("folder"))
+    cfg.model.width = 0.125
+    cfg.model.input_residual = True
+    cfg.degradation.jpeg_lr = True
+    cfg.train.batch_size = 4
+    cfg.train.learning_rate = 5e-4
+    cfg.train.lr_schedule = "poly"
+    cfg.train.flip = True
+    cfg.train.num_iterations = 10_000  # ~1 hour on 2 cores (0.3 s per iteration)
+    cfg.train.checkpoint_every = 1000
+    cfg.train.log_every = 100
+    cfg.train.image_summary_every = 1000
+    return cfg
+
+
 def _tiny() -> FsrnetConfig:
     # Unit tests: every channel / 16 (64 -> 4, 128 -> 8), so a model builds in about a second.
     cfg = FsrnetConfig(name="tiny", priors=PriorConfig.from_set("synthetic"))
@@ -361,7 +387,8 @@ def _tiny() -> FsrnetConfig:
     return cfg
 
 
-PRESETS = {"paper": _paper, "celeba": _celeba, "gan": _gan, "demo": _demo, "tiny": _tiny}
+PRESETS = {"paper": _paper, "celeba": _celeba, "gan": _gan, "demo": _demo, "folder": _folder,
+           "tiny": _tiny}
 
 
 def norm_kwargs(cfg: FsrnetConfig) -> dict:

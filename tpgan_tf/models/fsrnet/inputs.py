@@ -15,7 +15,8 @@ Every batch is a dict (B = batch size, S = model.image_size = 128, s = S / degra
 with `with_metadata=True` also name, source string [B]. Everything after the PNG decoding runs
 once per batch. With train.flip each training face is mirrored with probability 1/2 before
 batching (flip_face; stateless draws from the seed and the face's position in the stream, so
-a deterministic run and its resume see the same flips).
+a deterministic run and its resume see the same flips, and the input position can be
+checkpointed with or without a seed).
 """
 from __future__ import annotations
 
@@ -68,16 +69,17 @@ def flip_face(ex: dict, landmark_mirror, label_mirror) -> dict:
 
 
 def _random_flip(cfg, seed: int | None, stream: int):
-    """(index, face) -> the face, mirrored with probability 1/2 (stateless under a seed)."""
+    """(index, face) -> the face, mirrored with probability 1/2: stateless draws from the
+    seed and the face's index, from a seed picked here when none is given (a stateful random
+    op in the pipeline would make the iterator impossible to checkpoint)."""
     landmark_mirror = LANDMARK_MIRRORS[cfg.priors.landmark_scheme]
     label_mirror = LABEL_MIRRORS[cfg.priors.label_map_set]
+    if seed is None:
+        seed = int(np.random.default_rng().integers(2 ** 31 - 1))
 
     def fn(index, ex):
-        if seed is None:
-            draw = tf.random.uniform([])
-        else:
-            draw = tf.random.stateless_uniform([], seed=tf.stack(
-                [tf.constant(seed + stream, tf.int64), index]))
+        draw = tf.random.stateless_uniform([], seed=tf.stack(
+            [tf.constant(seed + stream, tf.int64), index]))
         return tf.cond(draw < 0.5, lambda: flip_face(ex, landmark_mirror, label_mirror),
                        lambda: ex)
     return fn

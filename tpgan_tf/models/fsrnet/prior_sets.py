@@ -9,6 +9,12 @@ face / hair with
     global3 = {background: {0}, face: {1..9} (skin, brows, eyes, nose, lips, mouth), hair: {10}}.
 The CelebA parsing of the paper comes from GFC, whose parser was trained on Helen's 11
 labels [INF], so the CelebA sets use helen11 too.
+The folder source's maps are drawn from five points (data_prep/drawn_parsing.py: skin, brows,
+eyes, nose, lips; never hair or the inner mouth), predicted as the 6 parts they can place:
+    parts6 = {background: {0, 10}, skin: {1}, brows: {2, 3}, eyes: {4, 5}, nose: {6},
+              mouth: {7, 8, 9}}
+(left and right merged: the landmarks say which side is which; hair is background, as it is
+never drawn).
 """
 from __future__ import annotations
 
@@ -17,10 +23,12 @@ import dataclasses
 HELEN11 = ("background", "face_skin", "left_brow", "right_brow", "left_eye", "right_eye",
            "nose", "upper_lip", "inner_mouth", "lower_lip", "hair")
 GLOBAL3 = ("background", "face", "hair")
-PARSING_SETS = {"helen11": HELEN11, "global3": GLOBAL3}
+PARTS6 = ("background", "skin", "brows", "eyes", "nose", "mouth")
+PARSING_SETS = {"helen11": HELEN11, "global3": GLOBAL3, "parts6": PARTS6}
 # REMAPS[(source set, target set)][source label] = target label.
 REMAPS = {
     ("helen11", "global3"): (0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2),
+    ("helen11", "parts6"): (0, 1, 2, 2, 3, 3, 4, 5, 5, 5, 0),
 }
 
 # Landmark schemes: number of points (the evaluation's NME table is in
@@ -44,7 +52,8 @@ LANDMARK_MIRRORS = {
     # was not available here, so its left/right pairs are not defined (train.flip refuses it).
 }
 # LABEL_MIRRORS[label set][label] = the label of the mirrored pixel (left/right parts swap).
-LABEL_MIRRORS = {"helen11": (0, 1, 3, 2, 5, 4, 6, 7, 8, 9, 10), "global3": (0, 1, 2)}
+LABEL_MIRRORS = {"helen11": (0, 1, 3, 2, 5, 4, 6, 7, 8, 9, 10), "global3": (0, 1, 2),
+                 "parts6": (0, 1, 2, 3, 4, 5)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,6 +88,9 @@ PRIOR_SETS = {
     # points and Helen-11 label maps, predicted as the 3 global maps like the official Helen
     # model.
     "synthetic": PriorSet(68, "ibug68", "global3"),
+    # The folder source (data_prep/folder.py): MTCNN's five points (in CelebA's order) and
+    # the six parts drawn from them, K = 11.
+    "folder": PriorSet(5, "celeba5", "parts6"),
 }
 
 

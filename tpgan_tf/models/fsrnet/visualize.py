@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-# One colour per Helen-11 label (prior_sets.HELEN11), and the 3 global classes as
-# background / face / hair.
+# One colour per Helen-11 label (prior_sets.HELEN11), the 3 global classes as
+# background / face / hair, the 6 drawn parts in their Helen-11 colours.
 PALETTES = {
     "helen11": ((0.0, 0.0, 0.0), (0.95, 0.75, 0.6), (0.55, 0.3, 0.1), (0.75, 0.45, 0.15),
                 (0.1, 0.4, 0.95), (0.2, 0.7, 1.0), (0.95, 0.95, 0.2), (0.9, 0.2, 0.3),
                 (0.4, 0.05, 0.1), (0.95, 0.45, 0.55), (0.45, 0.25, 0.55)),
     "global3": ((0.0, 0.0, 0.0), (0.95, 0.75, 0.6), (0.45, 0.25, 0.55)),
+    "parts6": ((0.0, 0.0, 0.0), (0.95, 0.75, 0.6), (0.55, 0.3, 0.1), (0.1, 0.4, 0.95),
+               (0.95, 0.95, 0.2), (0.9, 0.2, 0.3)),
 }
 
 
