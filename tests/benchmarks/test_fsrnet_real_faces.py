@@ -40,6 +40,7 @@ def folders(tmp_path_factory):
     return {k: str(root / k) for k in ("train", "hr", "lr")}
 
 
+@pytest.mark.slow  # two tiny FSRNet runs and three evaluations (~35-60 s)
 def test_benchmark_trains_both_runs_evaluates_and_resumes(folders, tmp_path, monkeypatch):
     from tpgan_tf.models.fsrnet.crop_rule import measure_template
 

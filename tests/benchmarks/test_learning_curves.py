@@ -88,6 +88,7 @@ class FakeClock:
         return self.now
 
 
+@pytest.mark.slow  # a tiny FSRNet run evaluated twice (~25-45 s)
 def test_the_time_budget_stops_training_and_the_last_checkpoint_is_evaluated(
         fsrnet_records, tmp_path):
     """Budget 30 s, evaluations every 15 s, a clock that moves 10 s per reading: the chunk's
