@@ -272,3 +272,17 @@ def client_files(tmp_path_factory):
             "csv": str(root / "landmarks.csv"), "points": [table[n] for n in sorted(table)],
             "aligned": str(root / "aligned.png"), "aligned_points": face.landmarks,
             "aligned_image": face.image}
+
+
+@pytest.fixture(scope="session")
+def fsrnet_records(tmp_path_factory) -> str:
+    """Face records of the tiny FSRNet preset's kind: 6 training and 3 test random faces
+    (68 landmarks; tests/models/fsrnet/conftest.write_face_records)."""
+    from tests.models.fsrnet.conftest import write_face_records
+    from tpgan_tf.core.config import get_config
+
+    cfg = get_config("tiny", "fsrnet")
+    out = str(tmp_path_factory.mktemp("fsrnet_records"))
+    write_face_records(os.path.join(out, "train-00000-of-00001.tfrecord"), cfg, 6, seed=0)
+    write_face_records(os.path.join(out, "test-00000-of-00001.tfrecord"), cfg, 3, seed=1)
+    return out

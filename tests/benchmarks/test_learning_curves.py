@@ -11,19 +11,7 @@ import cv2
 import pytest
 
 from benchmarks.learning_curves import chunk_plan, run
-from tests.models.fsrnet.conftest import SMALL_OVERRIDES, write_face_records
-
-
-@pytest.fixture(scope="module")
-def fsrnet_records(tmp_path_factory) -> str:
-    """6 training and 3 test faces of the tiny preset's kind (random faces, 68 landmarks)."""
-    from tpgan_tf.core.config import get_config
-
-    cfg = get_config("tiny", "fsrnet")
-    out = str(tmp_path_factory.mktemp("records"))
-    write_face_records(os.path.join(out, "train-00000-of-00001.tfrecord"), cfg, 6, seed=0)
-    write_face_records(os.path.join(out, "test-00000-of-00001.tfrecord"), cfg, 3, seed=1)
-    return out
+from tests.models.fsrnet.conftest import SMALL_OVERRIDES
 
 
 def test_chunk_plan_by_hand():

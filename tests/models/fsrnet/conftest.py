@@ -10,7 +10,6 @@ and serving fixtures use the tiny preset with SMALL_OVERRIDES (one hourglass of 
 """
 from __future__ import annotations
 
-import os
 
 import cv2
 import pytest
@@ -34,17 +33,6 @@ def write_face_records(path: str, cfg, n: int, seed: int = 0) -> dict:
                 "landmarks": ex["landmarks"][i], "landmark_scheme": "ibug68",
                 "label_set": "helen11", "name": f"face{seed}_{i}", "source": "synthetic"}))
     return ex
-
-
-@pytest.fixture(scope="session")
-def fsrnet_records(tmp_path_factory) -> str:
-    from tpgan_tf.core.config import get_config
-
-    cfg = get_config("tiny", "fsrnet")
-    out = str(tmp_path_factory.mktemp("fsrnet_records"))
-    write_face_records(os.path.join(out, "train-00000-of-00001.tfrecord"), cfg, 6, seed=0)
-    write_face_records(os.path.join(out, "test-00000-of-00001.tfrecord"), cfg, 3, seed=1)
-    return out
 
 
 class FsrnetTraining:
