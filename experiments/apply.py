@@ -30,6 +30,11 @@ from experiments import common
 FLAGS = flags.FLAGS
 
 
+# Flags of one model's applier (its PhotoApplier.OPTIONS): passed only when given, so that
+# another model's applier can refuse them.
+MODEL_OPTIONS = ("compare", "threshold", "fuse", "input_kind")
+
+
 def define_flags() -> None:
     """The command-line flags; defined only when this module runs as a script."""
     flags.DEFINE_string("model", None, "tpgan, drgan or fsrnet: checked against the export "
@@ -98,8 +103,8 @@ def main(argv):
                      landmarks=FLAGS.landmarks, aligned=FLAGS.aligned,
                      all_faces=FLAGS.all_faces, min_confidence=FLAGS.min_confidence,
                      min_eye_distance=FLAGS.min_eye_distance,
-                     options={"compare": FLAGS.compare, "threshold": FLAGS.threshold,
-                              "fuse": FLAGS.fuse, "input_kind": FLAGS.input_kind})
+                     options={name: FLAGS[name].value for name in MODEL_OPTIONS
+                              if FLAGS[name].present})
     except (*common.USER_ERRORS, ImportError, OSError) as err:
         common.fail(err, 2)
     return 0 if result["done"] else 1

@@ -164,7 +164,8 @@ def test_bad_inputs(run_dir, tmp_path):
     with pytest.raises(ValueError, match=r"cosine similarity in \[-1, 1\]"):
         apply.run(PHOTO, str(tmp_path / "b"), model_dir=run_dir,
                   options={"compare": True, "threshold": 2.0})
-    with pytest.raises(ValueError, match="--input_kind is FSRNet's"):
+    with pytest.raises(ValueError, match=r"^--input_kind: not options of drgan \(its own: "
+                                         r"--compare, --threshold, --fuse\)$"):
         apply.run(PHOTO, str(tmp_path / "c"), model_dir=run_dir,
                   options={"input_kind": "lr"})
     crops = tmp_path / "crops"

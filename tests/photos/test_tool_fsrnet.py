@@ -164,7 +164,7 @@ def test_aligned_lr_face_gives_the_detected_result(applier, run_dir, detected, t
 
 
 def test_bad_inputs(run_dir, tmp_path, monkeypatch):
-    with pytest.raises(ValueError, match="--compare is DR-GAN's"):
+    with pytest.raises(ValueError, match=r"^--compare: not options of fsrnet \(its own: --input_kind\)$"):
         apply.run(PHOTO, str(tmp_path / "x"), model_dir=run_dir, options={"compare": True})
     with pytest.raises(ValueError, match="--input_kind must be one of"):
         apply.run(PHOTO, str(tmp_path / "x"), model_dir=run_dir,

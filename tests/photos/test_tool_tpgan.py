@@ -130,7 +130,7 @@ def test_single_photo_and_argument_errors(folder, tmp_path, tiny_export, applier
     empty.mkdir()
     with pytest.raises(FileNotFoundError, match="no photos"):
         tool.run(applier, FaceSource("csv", folder["csv"]), str(empty), str(tmp_path))
-    with pytest.raises(ValueError, match=r"^--compare, --input_kind: not TP-GAN options"):
+    with pytest.raises(ValueError, match=r"^--compare, --input_kind: not options of tpgan \(its own: none\)$"):
         applier_for(applier.model, {"compare": True, "input_kind": "lr", "fuse": False})
 
 

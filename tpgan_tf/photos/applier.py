@@ -105,10 +105,19 @@ class PhotoApplier:
     # Smallest eye distance (photo pixels) of a face worth running: a model whose input is
     # small (super-resolution) asks for less than the detection default.
     min_eye_distance: float | None = None
+    # The model-specific options (experiments.apply flags) this applier takes; any other
+    # option given (not None / False) is refused with one error.
+    OPTIONS: tuple[str, ...] = ()
 
     def __init__(self, model: ModelSource, options: Mapping | None = None):
         self.model, self.info = model, model.info
         self.options = dict(options or {})
+        foreign = [f"--{name}" for name, value in self.options.items()
+                   if name not in self.OPTIONS and value not in (None, False)]
+        if foreign:
+            own = ", ".join(f"--{name}" for name in self.OPTIONS) or "none"
+            raise ValueError(f"{', '.join(foreign)}: not options of {model.model} (its own: "
+                             f"{own})")
         self.aligned = False  # set by the tool for --aligned: the photos are ready crops
 
     def aligned_points(self) -> np.ndarray | None:

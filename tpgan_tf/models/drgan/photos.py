@@ -46,12 +46,11 @@ def cosine_matrix(features: np.ndarray) -> np.ndarray:
 class DrganPhotos(PhotoApplier):
     """The frontal, poses and identity feature of each face (module doc)."""
 
+    OPTIONS = ("compare", "threshold", "fuse")
+
     def __init__(self, model, options=None):
         super().__init__(model, options)
         opts = self.options
-        if opts.get("input_kind") not in (None, "auto"):
-            raise ValueError("--input_kind is FSRNet's (its ready crops); DR-GAN takes 128x128 "
-                             "crops of the tpgan spec 1.2 rule")
         self.compare, self.fuse = bool(opts.get("compare")), bool(opts.get("fuse"))
         self.threshold = opts.get("threshold")
         if self.threshold is not None:

@@ -150,11 +150,10 @@ def sheet_row(prepared: Prepared, sr: np.ndarray) -> dict[str, np.ndarray]:
 class FsrnetPhotos(PhotoApplier):
     """Small faces super-resolved and pasted back (module doc)."""
 
+    OPTIONS = ("input_kind",)
+
     def __init__(self, model, options=None):
         super().__init__(model, options)
-        for name in ("compare", "threshold", "fuse"):
-            if self.options.get(name) not in (None, False):
-                raise ValueError(f"--{name} is DR-GAN's (identity features); FSRNet has none")
         self.input_kind = self.options.get("input_kind") or "auto"
         if self.input_kind not in KINDS:
             raise ValueError(f"--input_kind must be one of {KINDS}, got {self.input_kind!r}")

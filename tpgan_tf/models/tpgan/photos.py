@@ -16,15 +16,6 @@ from tpgan_tf.photos.files import decode, make_sheet
 class TpganPhotos(PhotoApplier):
     """The frontal of each face (module doc)."""
 
-    def __init__(self, model, options=None):
-        super().__init__(model, options)
-        given = [f"--{name}" for name in ("compare", "threshold", "fuse")
-                 if self.options.get(name) not in (None, False)]
-        if self.options.get("input_kind") not in (None, "auto"):
-            given.append("--input_kind")
-        if given:
-            raise ValueError(f"{', '.join(given)}: not TP-GAN options (DR-GAN's and FSRNet's)")
-
     def aligned_points(self) -> np.ndarray:
         return np.asarray(self.info["alignment"]["template_landmarks"], np.float64)
 
