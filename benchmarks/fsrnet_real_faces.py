@@ -167,7 +167,7 @@ def evaluate(model_dir: str, test_hr_dir: str, test_lr_dir: str, output_dir: str
         overrides=[f"eval.hr_dir={test_hr_dir}", f"eval.lr_dir={test_lr_dir}",
                    f"eval.test_set={test_set}"])
     methods = results["test_sets"][test_set]["methods"]
-    sheets = results.get("sheets") or []
+    sheets = [p["path"] for p in results.get("pictures") or []]
     return {**{m: (v["psnr"], v["ssim"]) for m, v in methods.items()},
             "examples": results["test_sets"][test_set]["examples"],
             "sheet": os.path.join(output_dir, sheets[0]) if sheets else None, "page": page}

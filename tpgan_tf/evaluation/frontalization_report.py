@@ -1,6 +1,7 @@
 """The results page of the frontalization protocol (frontalization.py): results.json,
 results.md / index.html (TP-GAN's Table 1 layout, counts, image quality, pictures, protocol),
-rank1_vs_yaw.png and sheets/yaw_XX.png."""
+rank1_vs_yaw.png and sheets/yaw_XX.png. results.json's "pictures" name the sheets a summary
+page shows first (PICTURE_POSES)."""
 from __future__ import annotations
 
 import os
@@ -13,6 +14,10 @@ QUALITY_NOTE = ("L1: mean absolute error per pixel in [0, 1]; PSNR: data range 1
                 "identical); SSIM: Gaussian 11x11, sigma 1.5, per RGB channel averaged. "
                 "\"profile\" is the trivial baseline: the input profile itself against the "
                 "ground truth.")
+
+# The sheets a summary page (the demo's combined page) shows before the tables: one mid pose
+# and the hardest one, where the frontalizers' targets differ most from the profiles.
+PICTURE_POSES = (45, 90)
 
 
 def sheet_name(pose: int) -> str:
@@ -53,9 +58,13 @@ def write_report(output_dir: str, results: dict, samples: dict[int, list[dict]],
                  title: str, paper_rows: dict | None = None, paper_note: str = "") -> str:
     """Writes every file of the module doc for one model; returns the path of index.html."""
     os.makedirs(output_dir, exist_ok=True)
+    sheet_paths = write_sheets(output_dir, samples, results["method_label"])
+    results["pictures"] = [
+        report.picture(sheet_paths[pose], f"|yaw| = {pose}°: input | "
+                       f"{results['method_label']} | ground truth")
+        for pose in PICTURE_POSES if pose in sheet_paths]
     report.write_json(results, os.path.join(output_dir, "results.json"))
     plot_rank1(os.path.join(output_dir, "rank1_vs_yaw.png"), [results], paper_rows)
-    sheet_paths = write_sheets(output_dir, samples, results["method_label"])
     page = report.Page(title, f"{results['subjects']} test subjects (gallery: one frontal "
                               f"each), {results['probes']} probes out of {results['pairs']} "
                               "test pairs.")

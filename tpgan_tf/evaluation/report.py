@@ -71,6 +71,12 @@ def mark_weights(results: dict, run_info: dict | None) -> None:
         results["methods"][method] = weights_label(results["methods"][method], run_info)
 
 
+def picture(path: str, caption: str) -> dict:
+    """One entry of a results.json's "pictures": a picture (path relative to the results
+    folder) that a summary page shows before the numbers, with its caption."""
+    return {"path": path, "caption": caption}
+
+
 def pose_label(pose: int) -> str:
     """0 -> "0°", 15 -> "±15°" (no "|": it would split a Markdown table cell)."""
     return f"±{pose}°" if pose else "0°"

@@ -107,6 +107,7 @@ def test_evaluate_writes_both_protocols(drgan_records, drgan_pairs, tmp_path):
     assert table["header"] == ["Method", "0°", "±15°", "±60°", "all probes"]
     assert table["rows"][-1][0].endswith("(recalled, unverified)")
     assert os.path.exists(os.path.join(out, "pose_codes.png"))
+    assert [p["path"] for p in on_disk["pictures"]] == ["pose_codes.png"]
     frontal = json.load(open(os.path.join(out, "frontal", "results.json")))
     assert frontal["kind"] == "frontalization" and frontal["method"] == "drgan"
     # Grouped with TP-GAN's results on the same pair records by the demo page.

@@ -97,6 +97,8 @@ def test_bicubic_scoring_of_a_folder_of_pairs(fsrnet_inference, tmp_path):
     rows = (out / "per_image.csv").read_text().splitlines()
     assert rows[0] == "name,bicubic_psnr,bicubic_ssim" and rows[1].startswith("a,")
     assert os.path.exists(out / "sheets" / "tiny_pairs.png") and page.endswith("index.html")
+    assert saved["pictures"] == [{"path": os.path.join("sheets", "tiny_pairs.png"),
+                                  "caption": "tiny_pairs: bicubic | HR"}]
     md = (out / "results.md").read_text()
     assert "Bicubic (computed here)" in md and "quoted by cs-giung" in md
 

@@ -199,3 +199,48 @@ def test_results_carry_the_recalled_paper_rows(evaluated):
     saved = json.load(open(os.path.join(out, "results.json")))
     assert saved["method"] == "tpgan" and saved["method_label"] == "TP-GAN (ours, random weights)"
     assert saved["run"]["config"] == "tiny" and saved["run"]["batch_size"] == BATCH
+
+
+def test_demo_page_shows_each_models_pictures_before_its_tables(evaluated, tmp_path):
+    """The combined page of `make demo` (experiments/demo/page.py): the sheets a results.json
+    names come before the numbers, the committed learning curves are copied next to the page
+    (a model without one is named), for a frontalization model and for any other kind."""
+    import json
+    import shutil
+
+    from experiments.demo import page as demo_page
+
+    results, _, out, _, _ = evaluated
+    assert [p["path"] for p in results["pictures"]] == ["sheets/yaw_45.png", "sheets/yaw_90.png"]
+    workdir = tmp_path / "demo"
+    shutil.copytree(out, workdir / "tpgan" / "results")
+    other = workdir / "other" / "results"
+    other.mkdir(parents=True)
+    (other / "sheet.png").write_bytes(b"png")
+    (other / "results.json").write_text(json.dumps({
+        "kind": "super_resolution", "pictures": [{"path": "sheet.png", "caption": "LR | SR"}],
+        "summary_tables": [{"title": "Other: PSNR", "header": ["method", "dB"],
+                            "rows": [["bicubic", "20.00"]], "note": "a note"}]}))
+    curves = tmp_path / "curves"
+    curves.mkdir()
+    (curves / "tpgan_learning_curves.png").write_bytes(b"png")
+    (curves / "tpgan_learning_curves.md").write_text(
+        "# curve\n\n- cpu: `Some CPU (avx2)`\n- stopped: `time budget`\n")
+    index = demo_page.build(str(workdir), {"tpgan": str(workdir / "tpgan"),
+                                           "other": str(workdir / "other")}, {"all": 1.0},
+                            curves_dir=str(curves))
+    assert index == str(workdir / "index.html")
+    md = (workdir / "index.md").read_text().splitlines()
+
+    def line_of(text):
+        return next(i for i, line in enumerate(md) if text in line)
+
+    assert line_of("(tpgan/results/sheets/yaw_45.png)") < line_of("| Method | ±90°")
+    assert line_of("(tpgan/results/sheets/yaw_90.png)") < line_of("| Method | ±90°")
+    assert line_of("| Pose | pairs | L1 TP-GAN") > line_of("| Method | ±90°")
+    assert line_of("## Other: PSNR") < line_of("(other/results/sheet.png)") < line_of("| bicubic")
+    assert (workdir / "curves" / "tpgan_learning_curves.png").read_bytes() == b"png"
+    assert "![tpgan: cpu Some CPU (avx2); stopped time budget](curves/tpgan_learning_curves.png)" \
+        in md
+    assert "[tpgan: the curve's table](curves/tpgan_learning_curves.md)" in md
+    assert any(line.startswith("other: no committed learning curve in") for line in md)

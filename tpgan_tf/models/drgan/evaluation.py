@@ -31,6 +31,7 @@ from tpgan_tf.models.drgan import frontal_protocol, identification
 from tpgan_tf.models.drgan.serving import DrganServing, to_uint8
 
 POSE_SHEET = "pose_codes.png"
+POSE_SHEET_CAPTION = "held-out faces: input | rendered at every pose code of the pose set"
 FRONTAL_SUBDIR = "frontal"
 
 
@@ -121,6 +122,7 @@ def evaluate(task, data_dir: str, output_dir: str, *, pairs_dir: str | None = No
                       "width": cfg.model.width, "lightcnn_weights": lightcnn_weights,
                       "batch_size": batch_size, "max_examples": max_examples}
     sheet = write_pose_sheet(os.path.join(output_dir, POSE_SHEET), task, list(shown.values()))
+    results["pictures"] = [report.picture(POSE_SHEET, POSE_SHEET_CAPTION)] if sheet else []
     results["summary_tables"] = [{
         "title": "DR-GAN: rank-1 (%) by its own protocol (f(x), drgan spec 5.1)",
         "header": identification_table(results)[0], "rows": identification_table(results)[1],
@@ -159,7 +161,7 @@ def _write_page(output_dir: str, results: dict, frontal: dict | None, sheet: str
     page.table(*counts_table(results))
     if sheet:
         page.heading("Held-out faces at every pose code")
-        page.image(os.path.basename(sheet), "input | every view of the pose set")
+        page.image(os.path.basename(sheet), POSE_SHEET_CAPTION)
     if frontal is not None:
         page.heading("Frontal syntheses by TP-GAN's protocol (tpgan spec 7.1, pair records)")
         page.table(*fr.rank1_table([frontal], frontal["paper_rows"]))

@@ -132,8 +132,9 @@ def _nearest(image, size: int) -> np.ndarray:
     return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
 
 
-def write_sheet(output_dir: str, samples: list[dict], methods, name: str) -> str | None:
-    """The picture sheet LR | bicubic | FSRNet | HR (LR when known); returns its path."""
+def write_sheet(output_dir: str, samples: list[dict], methods, name: str) -> dict | None:
+    """The picture sheet LR | bicubic | FSRNet | HR (LR when known); returns its
+    report.picture (path relative to output_dir, caption = the sheet's title)."""
     if not samples:
         return None
     size = samples[0]["hr"].shape[0]
@@ -150,10 +151,10 @@ def write_sheet(output_dir: str, samples: list[dict], methods, name: str) -> str
         images.append(_to_uint8(s["hr"]))
         rows.append((caption, images))
     rel = os.path.join("sheets", f"{name}.png")
+    title = f"{name}: " + " | ".join(titles)
     os.makedirs(os.path.join(output_dir, "sheets"), exist_ok=True)
-    sheets.write_png(os.path.join(output_dir, rel),
-                     sheets.picture_sheet(rows, titles, f"{name}: " + " | ".join(titles)))
-    return rel
+    sheets.write_png(os.path.join(output_dir, rel), sheets.picture_sheet(rows, titles, title))
+    return report.picture(rel, title)
 
 
 def _per_image_csv(rows: list[dict]) -> str:
@@ -173,7 +174,7 @@ def write_report(output_dir: str, results: dict, scores, name: str) -> str:
     results["summary_tables"] = summary_tables(results)
     results["columns"] = set_columns(results)
     sheet = write_sheet(output_dir, scores.samples, scores.methods, name)
-    results["sheets"] = [sheet] if sheet else []
+    results["pictures"] = [sheet] if sheet else []
     report.write_json(results, os.path.join(output_dir, "results.json"))
     files.write_text_atomic(os.path.join(output_dir, "per_image.csv"),
                             _per_image_csv(scores.rows))
@@ -190,10 +191,7 @@ def write_report(output_dir: str, results: dict, scores, name: str) -> str:
         page.note(table["note"])
     if sheet:
         page.heading("Pictures")
-        shown = " | ".join((["LR"] if all(s["lr"] is not None for s in scores.samples) else [])
-                           + ["bicubic"] + (["FSRNet"] if "fsrnet" in scores.methods else [])
-                           + ["HR"])
-        page.image(sheet, f"{name}: {shown}")
+        page.image(sheet["path"], sheet["caption"])
     page.link("per_image.csv", "per-image values (CSV)")
     if results["skipped"]:
         page.heading(f"Skipped inputs ({len(results['skipped'])})")
