@@ -30,6 +30,14 @@ def test_frontalization_headlines_by_hand():
     assert (got[2].value, got[2].baseline) == (14.0, 13.0)
     assert {h.baseline_label for h in got} == {"raw profile"}
     assert fr.headlines(_frontal("x"), prefix="frontal ")[0].name == "frontal rank-1 (%) ±15°"
+    # with the face colour error: pooled over the same pairs, lower is better
+    results = _frontal("tpgan")
+    for pose, (profile, ours) in {"0": (0.0, 0.5), "15": (0.1, 0.02), "45": (0.3, 0.06)}.items():
+        results["poses"][pose]["colour"] = {"profile": profile, "tpgan": ours}
+    colour = fr.headlines(results)[-1]
+    assert colour.name == "face colour error yaw ≠ 0°" and not colour.higher_is_better
+    # (2 x 0.02 + 6 x 0.06) / 8 and (2 x 0.1 + 6 x 0.3) / 8
+    assert (colour.value, colour.baseline) == (pytest.approx(0.05), pytest.approx(0.25))
 
 
 def test_tpgan_and_drgan_headlines_by_hand():

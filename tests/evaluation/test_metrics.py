@@ -22,6 +22,25 @@ def test_l1_known_values():
         metrics.l1_mean(a, b[:1])
 
 
+def test_region_colour_error_by_hand():
+    a = np.zeros([2, 4, 4, 3])
+    b = np.zeros([2, 4, 4, 3])
+    a[0, 1:3, 1:3] = [0.4, 0.2, 0.0]  # the region of image 0: one colour
+    b[0, 1:3, 1:3, 0] = [[0.1, 0.3], [0.1, 0.3]]  # red averages 0.2 there
+    a[0, 0, 0] = 1.0  # outside the region: ignored
+    a[1, 1:3, 1:3, 2] = 0.3
+    err = metrics.region_colour_error(a, b, slice(1, 3), slice(1, 3))
+    # image 0: |0.4 - 0.2|, |0.2 - 0|, |0 - 0| -> mean 0.4 / 3; image 1: 0.3 / 3
+    np.testing.assert_allclose(err, [0.4 / 3, 0.1], rtol=1e-12)
+    # a texture with the right mean colour has no colour error, though its L1 is large
+    c = b.copy()
+    c[1, 1:3, 1:3, 1] = [[0.0, 0.2], [0.2, 0.0]]
+    d = b.copy()
+    d[1, 1:3, 1:3, 1] = 0.1
+    assert metrics.region_colour_error(c, d, slice(1, 3), slice(1, 3))[1] == pytest.approx(0)
+    assert metrics.l1_per_image(c, d)[1] > 0
+
+
 def test_psnr_known_values_and_identical_is_inf():
     a = _images(0, (4, 16, 16, 3))
     b = a + 0.1  # constant error 0.1 on [0, 1]: MSE 0.01 -> 20 dB

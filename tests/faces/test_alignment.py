@@ -179,3 +179,9 @@ def test_windowed_shrink_is_bit_identical_to_the_full_shrink():
         r0, c0, r1, c1 = window
         np.testing.assert_array_equal(al.imresize_antialiased(image, 0.43, window),
                                       full[r0:r1, c0:c1])
+
+
+def test_face_region_spans_the_templates_eyes_and_mouth():
+    # template (0-based): eyes at x 42.58 / 85.42, y 40.0; mouth corners at y 87.86 / 88.11
+    rows, cols = al.face_region()
+    assert (rows.start, rows.stop, cols.start, cols.stop) == (40, 89, 43, 86)

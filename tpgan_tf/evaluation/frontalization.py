@@ -7,7 +7,9 @@ the raw profile, the model's frontal and the ground-truth frontal, all RGB float
 128 x 128, UNmirrored (the frame the camera saw). The run extracts the Light-CNN 256-d
 features (tpgan spec 4.4: gray = mean of RGB, 128 x 128 in [0, 1]) of the profile (the
 "Light-CNN (raw profiles)" baseline row) and of the frontal, the per-pair L1 / PSNR / SSIM
-(data range 1) of both against the ground truth, the gallery frontals (recognition.py) and a
+(data range 1) and the mean colour error of the face region (faces.alignment.face_region:
+does the frontal keep the subject's skin tone?) of both against the ground truth, the gallery
+frontals (recognition.py) and a
 few pictures per pose; `summarise` turns it into results.json's dict.
 """
 from __future__ import annotations
@@ -21,11 +23,13 @@ import tensorflow as tf
 
 from tpgan_tf.evaluation import metrics, recognition, report
 from tpgan_tf.evaluation.recognition import ALL_POSES, TABLE_POSES, FaceRecord
+from tpgan_tf.faces.alignment import face_region
 from tpgan_tf.faces.image_ops import to_gray
 
 METHOD_PROFILE = "profile"  # raw profiles through Light-CNN (the baseline row)
 PROFILE_LABEL = "Light-CNN (raw profiles)"
-QUALITY = ("l1", "psnr", "ssim")
+QUALITY = ("l1", "psnr", "ssim", "colour")
+FACE_ROWS, FACE_COLS = face_region()
 
 
 class SampleKeeper:
@@ -125,6 +129,8 @@ class FrontalizationRun:
             self.quality["l1"][method].append(metrics.l1_per_image(image, target))
             self.quality["psnr"][method].append(metrics.psnr(image, target, 1.0))
             self.quality["ssim"][method].append(metrics.ssim(image, target, 1.0))
+            self.quality["colour"][method].append(
+                metrics.region_colour_error(image, target, FACE_ROWS, FACE_COLS))
         for i, r in enumerate(records):
             key = recognition.gallery_sort_key(r)
             if r.subject not in self.best or key < self.best[r.subject][0]:
@@ -157,7 +163,7 @@ def summarise(data: EvalData, method: str, method_label: str) -> dict:
     """EvalData -> the results dict written to results.json.
 
     results["poses"][str(|yaw|)] = {pairs, probes, gallery_images_excluded,
-        rank1_percent: {profile, <method>}, l1 / psnr / ssim: {profile, <method>}}
+        rank1_percent: {profile, <method>}, l1 / psnr / ssim / colour: {profile, <method>}}
     rank-1 is over the probes; the quality metrics are over every pair of that pose.
     """
     records = data.records
@@ -187,8 +193,10 @@ def summarise(data: EvalData, method: str, method_label: str) -> dict:
                         "cosine similarity, rank-1; ties go to the lower subject id",
             "baseline": "Light-CNN on the raw (unmirrored) profile",
             "ours": f"{method_label}: the frontal synthesis clipped to [0, 1], unmirrored",
-            "quality": "mean per-image L1, PSNR (dB, data range 1) and SSIM (Gaussian 11x11, "
-                       "sigma 1.5, per RGB channel averaged) against the frontal GT",
+            "quality": "mean per-image L1, PSNR (dB, data range 1), SSIM (Gaussian 11x11, "
+                       "sigma 1.5, per RGB channel averaged) and face colour error (mean over "
+                       "RGB of |mean colour of the face region - the GT's|, rows 40-88 x "
+                       "columns 43-85 of the crop) against the frontal GT",
         },
         "subjects": len(data.gallery), "pairs": len(records), "probes": ranks["probes"],
         "gallery": [dataclasses.asdict(e) for e in data.gallery.values()],
@@ -245,13 +253,14 @@ def quality_table(results: dict) -> tuple[list[str], list[list[str]]]:
     """(header, rows): per |yaw| the mean L1 / PSNR / SSIM of the frontal and the profile."""
     m, label = results["method"], results["method_label"]
     header = ["Pose", "pairs", f"L1 {label}", "L1 profile", f"PSNR {label} (dB)",
-              "PSNR profile (dB)", f"SSIM {label}", "SSIM profile"]
+              "PSNR profile (dB)", f"SSIM {label}", "SSIM profile", f"face colour {label}",
+              "face colour profile"]
     rows = []
     for p in ALL_POSES:
         if str(p) not in results["poses"]:
             continue
         row = [report.pose_label(p), str(pose_value(results, p, "pairs"))]
-        for q, digits in (("l1", 4), ("psnr", 2), ("ssim", 4)):
+        for q, digits in (("l1", 4), ("psnr", 2), ("ssim", 4), ("colour", 4)):
             row += [report.fmt(pose_value(results, p, q, k), digits) for k in (m, METHOD_PROFILE)]
         rows.append(row)
     return header, rows
@@ -270,8 +279,9 @@ def rank1_series(results: dict, include_profile: bool = True) -> list:
 def headlines(results: dict, prefix: str = "") -> list:
     """The learning-curve numbers (evaluator.Headline) of a frontalization results dict (or
     any dict with its "method" and "poses"): rank-1 % of the frontals at every |yaw| > 0 and
-    their PSNR over every pair with |yaw| > 0 (the mean of the per-pair values), each next to
-    the raw profile's. prefix: put before the panel names (e.g. "frontal ")."""
+    their PSNR and face colour error over every pair with |yaw| > 0 (the mean of the per-pair
+    values; the colour error only where the results have it), each next to the raw profile's.
+    prefix: put before the panel names (e.g. "frontal ")."""
     from tpgan_tf.evaluation.evaluator import Headline
 
     method = results["method"]
@@ -282,12 +292,16 @@ def headlines(results: dict, prefix: str = "") -> list:
            for p in poses]
     pairs = [pose_value(results, p, "pairs") for p in poses]
 
-    def pooled(m):  # per-pose means weighted by their pairs = the mean over the pairs
-        values = [pose_value(results, p, "psnr", m) for p in poses]
+    def pooled(q, m):  # per-pose means weighted by their pairs = the mean over the pairs
+        values = [pose_value(results, p, q, m) for p in poses]
         if not poses or any(v is None for v in values):
             return None
         return float(sum(v * n for v, n in zip(values, pairs)) / sum(pairs))
 
-    out.append(Headline(f"{prefix}PSNR (dB)", "yaw ≠ 0°", pooled(method),
-                        pooled(METHOD_PROFILE), "raw profile"))
+    out.append(Headline(f"{prefix}PSNR (dB)", "yaw ≠ 0°", pooled("psnr", method),
+                        pooled("psnr", METHOD_PROFILE), "raw profile"))
+    if pooled("colour", METHOD_PROFILE) is not None:
+        out.append(Headline(f"{prefix}face colour error", "yaw ≠ 0°", pooled("colour", method),
+                            pooled("colour", METHOD_PROFILE), "raw profile",
+                            higher_is_better=False))
     return out

@@ -36,6 +36,16 @@ def l1_per_image(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.mean(np.abs(a - b), axis=(-3, -2, -1))
 
 
+def region_colour_error(a: np.ndarray, b: np.ndarray, rows: slice, cols: slice) -> np.ndarray:
+    """Per-image error of the mean colour of a region: the mean over channels of |mean of a's
+    region - mean of b's region| (a skin tone that drifts shows here, a shifted or blurred
+    face hardly). a, b: [..., H, W, C] -> [...] float64."""
+    a, b = _check_pair(a, b, 3)
+    mean_a = np.mean(a[..., rows, cols, :], axis=(-3, -2))
+    mean_b = np.mean(b[..., rows, cols, :], axis=(-3, -2))
+    return np.mean(np.abs(mean_a - mean_b), axis=-1)
+
+
 def psnr(a: np.ndarray, b: np.ndarray, data_range: float = 1.0) -> np.ndarray:
     """Per-image peak signal-to-noise ratio in dB: 10 log10(data_range^2 / MSE).
 

@@ -64,6 +64,16 @@ def template_landmarks() -> np.ndarray:
     return np.asarray(_TEMPLATE_1BASED, dtype=np.float64) - 1.0
 
 
+def face_region() -> tuple[slice, slice]:
+    """(rows, cols) of the central face in a 128 x 128 aligned crop: from the template's eye
+    line down to its mouth corners, between its two eye centres (cheeks, nose and mouth,
+    little hair or background). Rows 40-88 and columns 43-85 (0-based, inclusive)."""
+    t = template_landmarks()
+    rows = slice(int(round(t[:2, 1].mean())), int(round(t[3:, 1].mean())) + 1)
+    cols = slice(int(round(t[0, 0])), int(round(t[1, 0])) + 1)
+    return rows, cols
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class AlignedFace:
     """Result of `align_face`.

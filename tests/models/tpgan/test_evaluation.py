@@ -77,8 +77,9 @@ def test_quality_of_the_trivial_baseline_at_zero_degrees(evaluated):
     zero = results["poses"]["0"]
     # at 0 degrees the "profile" IS the frontal ground truth
     assert zero["l1"]["profile"] == 0.0 and zero["psnr"]["profile"] == float("inf")
-    assert zero["ssim"]["profile"] == pytest.approx(1.0)
+    assert zero["ssim"]["profile"] == pytest.approx(1.0) and zero["colour"]["profile"] == 0.0
     ninety = results["poses"]["90"]
+    assert ninety["colour"]["profile"] > 0.001 and ninety["colour"]["tpgan"] > 0.001
     assert ninety["l1"]["profile"] > 0.01 and np.isfinite(ninety["psnr"]["profile"])
     assert 0 < ninety["l1"]["tpgan"] < 1 and ninety["ssim"]["tpgan"] < 1
 
