@@ -23,6 +23,15 @@ comes first (set --override=train.num_iterations=N for a longer schedule). Write
 evaluation, <output_dir>/curves.md (run information and the table), curves.json and
 curves.png (tpgan_tf/evaluation/learning_curves.py). Baselines (raw profile, bicubic) do not
 depend on the weights: one row / dashed line each.
+
+--extend continues a finished curve where the curve still rises: the run in <output_dir>/train
+resumes from its newest checkpoint (give a larger train.num_iterations if it stopped there),
+the points of curves.json are kept and training time counts on from theirs, so --minutes is
+the budget of the whole curve:
+
+    python -m benchmarks.learning_curves --model=tpgan --config=demo --minutes=40 --extend \
+        --data_dir=runs/demo/records/pairs --weights=lightcnn=runs/demo/lightcnn.h5 \
+        --output_dir=runs/curves/tpgan --eval_every=80 --override=train.num_iterations=100000
 """
 from __future__ import annotations
 
@@ -53,6 +62,8 @@ def define_flags() -> None:
                        "(default: --minutes / 6).")
     flags.DEFINE_bool("eval_at_start", True, "Evaluate the initial weights too (iteration 0; "
                       "also checks the evaluation's files before any training).")
+    flags.DEFINE_bool("extend", False, "Continue the curve in --output_dir (its run and "
+                      "curves.json); --minutes is the whole curve's training budget.")
 
 
 def chunk_plan(iteration: int, limit: int, train_seconds: float, budget: float,
@@ -116,6 +127,20 @@ class Curve:
         cfg = training.config
         self.title = f"{cfg.task} `{cfg.name}` learning curve"
 
+    def continue_from(self, path: str) -> None:
+        """Takes over the points of an earlier curves.json: training and elapsed time count
+        on from its last point."""
+        import json
+
+        from tpgan_tf.evaluation.learning_curves import points_from_dict
+
+        with open(path) as f:
+            self.points = points_from_dict(json.load(f))
+        if not self.points:
+            raise ValueError(f"{path}: the curve has no point to continue from")
+        self.train_seconds = self.points[-1].train_seconds
+        self.start = self.clock() - self.points[-1].elapsed_seconds
+
     def evaluate(self, iteration: int, stopped: str = "(running)") -> None:
         """Evaluates the run's newest checkpoint (that of `iteration`) into eval_<iteration>/
         and rewrites the curve files."""
@@ -154,10 +179,11 @@ class Curve:
 def run(model: str, preset: str | None, overrides, data_dir: str, output_dir: str,
         minutes: float, *, eval_data_dir: str | None = None, eval_every: int | None = None,
         eval_every_minutes: float | None = None, eval_at_start: bool = True,
-        log=None, clock=time.perf_counter) -> dict:
+        extend: bool = False, log=None, clock=time.perf_counter) -> dict:
     """The whole job of the module doc; returns {"points": [CurvePoint], "paths": {table,
     data, plot}, "stopped": why training ended}. eval_data_dir None: data_dir; "": none.
-    clock: seconds (tests give a fake one)."""
+    extend: continue the curve in output_dir (module doc). clock: seconds (tests give a
+    fake one)."""
     log = log or (lambda s: print(s, file=sys.stderr, flush=True))
     every_seconds = check_options(data_dir, output_dir, minutes, eval_every,
                                   eval_every_minutes)
@@ -172,9 +198,16 @@ def run(model: str, preset: str | None, overrides, data_dir: str, output_dir: st
     if get_model(cfg.task).task.evaluator is None:
         raise ValueError(f"model {cfg.task!r} has no evaluation (Task.evaluator)")
     model_dir = os.path.join(output_dir, "train")
-    if os.path.isdir(model_dir) and tf.train.latest_checkpoint(model_dir):
+    from tpgan_tf.evaluation.learning_curves import DATA
+
+    has_run = os.path.isdir(model_dir) and tf.train.latest_checkpoint(model_dir)
+    if has_run and not extend:
         raise FileExistsError(f"{model_dir} already holds a training run; give a new "
-                              "--output_dir (a curve starts from the initial weights)")
+                              "--output_dir (a curve starts from the initial weights) or "
+                              "--extend to continue its curve")
+    if extend and not (has_run and os.path.exists(os.path.join(output_dir, DATA))):
+        raise FileNotFoundError(f"--extend: {output_dir} holds no curve to continue (a run in "
+                                f"train/ and {DATA})")
     eval_data = data_dir if eval_data_dir is None else (eval_data_dir or None)
     training = runner.start_training(cfg, data_dir, model_dir, log=log)
     rc = training.config
@@ -185,7 +218,11 @@ def run(model: str, preset: str | None, overrides, data_dir: str, output_dir: st
         "cpu": cpu_name(), "budget (training minutes)": minutes,
         "evaluate every": (f"{eval_every} iterations" if eval_every else
                            f"{every_seconds / 60:g} training minutes")}, clock, log)
-    if eval_at_start:
+    if extend:
+        curve.continue_from(os.path.join(output_dir, DATA))
+        curve.info["extended"] = (f"from iteration {curve.points[-1].iteration} "
+                                  f"({curve.points[-1].train_seconds / 60:.1f} training min)")
+    elif eval_at_start:
         training.saver.save(0)
         curve.evaluate(0)
     limit, budget = rc.train.num_iterations, minutes * 60.0
@@ -218,7 +255,7 @@ def main(argv):
         out = run(FLAGS.model, FLAGS.config, common.overrides(), FLAGS.data_dir,
                   FLAGS.output_dir, FLAGS.minutes, eval_data_dir=FLAGS.eval_data_dir,
                   eval_every=FLAGS.eval_every, eval_every_minutes=FLAGS.eval_every_minutes,
-                  eval_at_start=FLAGS.eval_at_start)
+                  eval_at_start=FLAGS.eval_at_start, extend=FLAGS.extend)
     except (MissingResourceError, NonFiniteLossError, *common.USER_ERRORS) as e:
         common.fail(e)
     with open(out["paths"]["table"]) as f:

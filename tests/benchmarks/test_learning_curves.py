@@ -59,9 +59,21 @@ def test_two_evaluations_of_a_tiny_fsrnet_make_the_table_and_plot(fsrnet_records
     image = cv2.imread(os.path.join(out, "curves.png"))
     assert image is not None and image.shape[0] > 400 and image.shape[1] > 1000
     assert image.std() > 10
-    # A curve starts from the initial weights: the same output folder again is refused.
+    # A curve starts from the initial weights: the same output folder again is refused...
     with pytest.raises(FileExistsError, match="already holds a training run"):
         run("fsrnet", "tiny", overrides, fsrnet_records, out, 10.0, eval_every=2)
+    # ... unless it is extended: the run resumes at iteration 2, the old points stay
+    longer = [*SMALL_OVERRIDES, "train.num_iterations=4", "eval.test_set=held_out"]
+    result = run("fsrnet", "tiny", longer, fsrnet_records, out, 10.0, eval_every=2,
+                 extend=True, log=lambda s: None)
+    with open(os.path.join(out, "curves.json")) as f:
+        extended = json.load(f)
+    assert [r["iteration"] for r in extended["rows"]] == [0, 2, 4]
+    assert extended["rows"][:2] == rows
+    assert rows[1]["train_seconds"] < extended["rows"][2]["train_seconds"]
+    assert rows[1]["elapsed_seconds"] < extended["rows"][2]["elapsed_seconds"]
+    assert extended["info"]["extended"].startswith("from iteration 2 (")
+    assert [p.iteration for p in result["points"]] == [0, 2, 4]
 
 
 class FakeClock:
@@ -97,3 +109,5 @@ def test_bad_flags_are_refused_before_anything_is_built(tmp_path):
             eval_every_minutes=1.0)
     with pytest.raises(ValueError, match="--minutes must be > 0"):
         run("fsrnet", "tiny", [], str(tmp_path), str(tmp_path), 0.0)
+    with pytest.raises(FileNotFoundError, match="holds no curve to continue"):
+        run("fsrnet", "tiny", [], str(tmp_path), str(tmp_path), 1.0, extend=True)

@@ -89,6 +89,17 @@ def test_table_by_hand():
                     ["250", "4.0", "5.5", "–", "0.0400"]]
 
 
+def test_points_read_back_from_curves_json():
+    from tpgan_tf.evaluation.learning_curves import as_dict, points_from_dict
+
+    data = as_dict(_points(), "t", {})
+    back = points_from_dict(json.loads(json.dumps(data)))
+    assert as_dict(back, "t", {}) == data
+    assert back[1].headlines[0] == Headline("Y-PSNR (dB)", "synth", 26.0, 25.0, "bicubic")
+    assert (back[2].iteration, back[2].train_seconds, back[2].eval_dir) == (250, 240.0,
+                                                                            "eval_250")
+
+
 def test_write_curves_files(tmp_path):
     paths = write_curves(str(tmp_path), _points(), title="fsrnet `demo` learning curve",
                          info={"cpu": "test CPU"})

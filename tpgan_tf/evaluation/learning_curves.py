@@ -82,6 +82,17 @@ def as_dict(points: Sequence[CurvePoint], title: str, info: dict) -> dict:
                       "values": {h.name: _value(p, h.name) for h in cols}} for p in points]}
 
 
+def points_from_dict(data: dict) -> list[CurvePoint]:
+    """The points of a curves.json (as_dict's contents), to continue a curve: every value with
+    its column's headline (the latest baseline, as the table shows)."""
+    cols = data["columns"]
+    return [CurvePoint(row["iteration"], row["train_seconds"], row["elapsed_seconds"],
+                       [Headline(c["panel"], c["label"], row["values"].get(c["name"]),
+                                 c["baseline"], c["baseline_label"], c["higher_is_better"])
+                        for c in cols if c["name"] in row["values"]], row.get("eval_dir", ""))
+            for row in data["rows"]]
+
+
 def plot(path: str, points: Sequence[CurvePoint], title: str) -> None:
     """curves.png: one column of panels per Headline.panel; the top row against iterations,
     the bottom row against training minutes; solid lines the model, dashed its baselines."""
