@@ -38,6 +38,8 @@ def test_frontalization_headlines_by_hand():
     assert colour.name == "face colour error yaw ≠ 0°" and not colour.higher_is_better
     # (2 x 0.02 + 6 x 0.06) / 8 and (2 x 0.1 + 6 x 0.3) / 8
     assert (colour.value, colour.baseline) == (pytest.approx(0.05), pytest.approx(0.25))
+    _, rows = table([CurvePoint(0, 0.0, 0.0, [colour])])
+    assert rows == [["baseline: raw profile", "–", "–", "0.2500"], ["0", "0.0", "0.0", "0.0500"]]
 
 
 def test_tpgan_and_drgan_headlines_by_hand():

@@ -67,7 +67,8 @@ def table(points: Sequence[CurvePoint]) -> tuple[list[str], list[list[str]]]:
 
 
 def _digits(h: Headline) -> int:
-    return 4 if h.panel in ("SSIM", "NME") or h.panel.endswith((" SSIM", " NME")) else 2
+    errors_and_ratios = ("SSIM", "NME", "face colour error")
+    return 4 if h.panel.endswith(errors_and_ratios) else 2
 
 
 def as_dict(points: Sequence[CurvePoint], title: str, info: dict) -> dict:
