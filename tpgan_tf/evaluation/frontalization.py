@@ -30,6 +30,9 @@ METHOD_PROFILE = "profile"  # raw profiles through Light-CNN (the baseline row)
 PROFILE_LABEL = "Light-CNN (raw profiles)"
 QUALITY = ("l1", "psnr", "ssim", "colour")
 FACE_ROWS, FACE_COLS = face_region()
+# The face region in words (0-based, inclusive), for the protocol text and the report's note.
+FACE_REGION_TEXT = (f"rows {FACE_ROWS.start}-{FACE_ROWS.stop - 1}, columns "
+                    f"{FACE_COLS.start}-{FACE_COLS.stop - 1} of the crop")
 
 
 class SampleKeeper:
@@ -195,8 +198,8 @@ def summarise(data: EvalData, method: str, method_label: str) -> dict:
             "ours": f"{method_label}: the frontal synthesis clipped to [0, 1], unmirrored",
             "quality": "mean per-image L1, PSNR (dB, data range 1), SSIM (Gaussian 11x11, "
                        "sigma 1.5, per RGB channel averaged) and face colour error (mean over "
-                       "RGB of |mean colour of the face region - the GT's|, rows 40-88 x "
-                       "columns 43-85 of the crop) against the frontal GT",
+                       f"RGB of |mean colour of the face region - the GT's|, {FACE_REGION_TEXT}) "
+                       "against the frontal GT",
         },
         "subjects": len(data.gallery), "pairs": len(records), "probes": ranks["probes"],
         "gallery": [dataclasses.asdict(e) for e in data.gallery.values()],
@@ -250,7 +253,8 @@ def sanity_table(results: dict) -> tuple[list[str], list[list[str]]]:
 
 
 def quality_table(results: dict) -> tuple[list[str], list[list[str]]]:
-    """(header, rows): per |yaw| the mean L1 / PSNR / SSIM of the frontal and the profile."""
+    """(header, rows): per |yaw| the mean L1 / PSNR / SSIM / face colour error of the frontal
+    and the profile."""
     m, label = results["method"], results["method_label"]
     header = ["Pose", "pairs", f"L1 {label}", "L1 profile", f"PSNR {label} (dB)",
               "PSNR profile (dB)", f"SSIM {label}", "SSIM profile", f"face colour {label}",

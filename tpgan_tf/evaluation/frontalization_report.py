@@ -12,8 +12,8 @@ from tpgan_tf.evaluation import plots, report, sheets
 
 QUALITY_NOTE = ("L1: mean absolute error per pixel in [0, 1]; PSNR: data range 1 (∞ = "
                 "identical); SSIM: Gaussian 11x11, sigma 1.5, per RGB channel averaged; face "
-                "colour: the mean over R, G, B of |mean colour of the face region (rows "
-                "40-88, columns 43-85 of the crop: eye line to mouth, eye to eye) - the ground "
+                f"colour: the mean over R, G, B of |mean colour of the face region "
+                f"({fr.FACE_REGION_TEXT}: eye line to mouth, eye to eye) - the ground "
                 "truth's|, in [0, 1] (lower keeps the subject's skin tone better). "
                 "\"profile\" is the trivial baseline: the input profile itself against the "
                 "ground truth.")
