@@ -50,10 +50,8 @@ def define_flags() -> None:
                       "format: no detection.")
     flags.DEFINE_bool("all_faces", False, "Every usable face of a photo (numbered outputs), "
                       "not only the largest.")
-    flags.DEFINE_float("min_confidence", None, "Skip faces detected with a lower MTCNN "
-                       "confidence (default 0.9).")
-    flags.DEFINE_float("min_eye_distance", None, "Skip faces whose eyes are closer than this "
-                       "(pixels; default: the model's).")
+    common.define_detection_flags()
+    flags.adopt_module_key_flags(common)  # listed by --help, which shows the script's own
     flags.DEFINE_bool("compare", False, "DR-GAN: cosine similarity of the identity features "
                       "of every face found (compare.csv).")
     flags.DEFINE_float("threshold", None, "DR-GAN with --compare: say same / different "

@@ -30,6 +30,7 @@ import sys
 import numpy as np
 from absl import app, flags
 
+from experiments import common
 from tpgan_tf.serving import requests
 
 FLAGS = flags.FLAGS
@@ -52,10 +53,8 @@ def define_flags() -> None:
                         "landmark CSV (path,x0,y0,...,x4,y4; paths relative to the CSV).")
     flags.DEFINE_bool("detect", False, "Detect each photo's face and 5 points here (MTCNN) "
                       "instead of --landmarks; frontalize_image only.")
-    flags.DEFINE_float("min_confidence", None, "With --detect: lowest MTCNN confidence accepted "
-                       "(default: tpgan_tf.faces.detection.MIN_CONFIDENCE).")
-    flags.DEFINE_float("min_eye_distance", None, "With --detect: smallest eye distance accepted, "
-                       "pixels (default: tpgan_tf.faces.detection.MIN_EYE_DISTANCE).")
+    common.define_detection_flags()
+    flags.adopt_module_key_flags(common)  # listed by --help, which shows the script's own
     flags.DEFINE_string("output", ".", "Directory for the results.")
     flags.DEFINE_float("timeout", 60.0, "Request timeout in seconds.")
 
