@@ -14,7 +14,7 @@ Steps, each in --output_dir:
              holds 128 x 128 face crops, kept as they are, see data_prep/folder.py); every
              face is training data. Kept when a manifest of the same folder and crop exists.
   priors/, no_priors/
-             FSRNet of the `folder` preset (tpgan_tf/models/fsrnet/config.py _folder: the
+             FSRNet of the `folder` preset (tpgan_tf/models/fsrnet/presets.py _folder: the
              demo's CPU sizes and schedule, 5 + 6 prior channels, flips, JPEG'd LR inputs)
              trained on them, with the prior loss (beta = 1, the paper's) and without it
              (loss.beta=0: the same network, its prior branch unsupervised). --minutes per

@@ -1,4 +1,4 @@
-"""The `folder` prior set and preset (prior_sets.py, config.py): five points and the six
+"""The `folder` prior set and preset (prior_sets.py, presets.py): five points and the six
 parts drawn from them (data_prep/drawn_parsing.py), Helen-11 ids remapped to the parts."""
 from __future__ import annotations
 

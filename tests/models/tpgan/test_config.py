@@ -1,5 +1,5 @@
-"""TP-GAN's config (tpgan_tf/models/tpgan/config.py): the faithful `paper` numbers of the spec,
-the small presets, field validation and the norm dict of the layers."""
+"""TP-GAN's config (tpgan_tf/models/tpgan/config.py, presets.py): the faithful `paper` numbers
+of the spec, the small presets, field validation and the norm dict of the layers."""
 import pytest
 
 from tpgan_tf.core.config import apply_overrides, get_config

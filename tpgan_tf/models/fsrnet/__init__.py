@@ -3,8 +3,8 @@ the shared core. The description of the original is this package's README.md (wh
 N.M" refers to).
 
 The model template's files:
-  config.py      config sections (model, priors, degradation, loss, train, weights, eval) and
-                 the presets (paper, celeba, gan, demo, tiny)
+  config.py      config sections (model, priors, degradation, loss, train, weights, eval)
+  presets.py     the presets (paper, celeba, gan, demo, folder, tiny)
   blocks.py      layers: RB, BR, hourglass (spec 3)
   networks.py    the four sub-networks (spec 4.1-4.4), the builders of a config's networks and
                  their parameter counts (spec 4.5)

@@ -26,10 +26,11 @@ from tpgan_tf.core.summaries import image_grid
 from tpgan_tf.core.task import MissingResourceError, Task
 from tpgan_tf.data.pipeline import split_pattern
 from tpgan_tf.models.fsrnet import networks, steps
-from tpgan_tf.models.fsrnet.config import PRESETS, FsrnetConfig
+from tpgan_tf.models.fsrnet.config import FsrnetConfig
 from tpgan_tf.models.fsrnet.evaluation import FsrnetEvaluator
 from tpgan_tf.models.fsrnet.perceptual import HOW_TO_GET_WEIGHTS, load_vgg16_features
 from tpgan_tf.models.fsrnet.photos import FsrnetPhotos
+from tpgan_tf.models.fsrnet.presets import PRESETS
 from tpgan_tf.models.fsrnet.serving import SuperResolver
 
 

@@ -1,7 +1,7 @@
 """TP-GAN (Huang et al., ICCV 2017), faithful to the original code; "spec N.M" in this
 package is a section of its README.md (the description of the original).
 
-The model template (tpgan_tf/README.md, "Adding a model"): config (sections and presets),
+The model template (tpgan_tf/README.md, "Adding a model"): config (sections), presets,
 blocks (the original ops.py layers), networks (builders and parameter counts), losses, inputs
 (pair records -> batches), steps (the per-replica D and G steps, the noise draws, the 1 D : 2 G
 schedule), task (the registered Task: wiring), serving (the Frontalizer: signatures and Python

@@ -1,9 +1,8 @@
-"""TP-GAN's config sections and presets ("spec N.M": a section of this package's README.md).
+"""TP-GAN's config sections ("spec N.M": a section of this package's README.md).
 
-`paper` is the faithful default: every number is the original code's (spec sections cited next
-to each field). The small presets change sizes and run lengths (a width multiplier on every
-channel count, batch size, steps); `demo` also raises the learning rate (see _demo). Neither
-changes a layer, a loss or the update schedule.
+Sections: model (G, D and Light-CNN sizes, spec 2), loss (spec 4.3), train (spec 5), weights
+(the Light-CNN file of the identity loss, spec 4.4), eval (the spec 7.1 evaluation), export
+(the SavedModel's output range), plus the core's runtime. The presets are in presets.py.
 
     cfg = get_config("paper", "tpgan")
     cfg = apply_overrides(cfg, ["model.bn_mode=inference", "weights.lightcnn=lightcnn29.h5"])
@@ -146,51 +145,6 @@ class TpganConfig(ExperimentConfig):
         if "bn_synchronized" in model:
             d.setdefault("runtime", {})["sync_batch_norm"] = model.pop("bn_synchronized")
         return d
-
-
-def _paper() -> TpganConfig:
-    return TpganConfig(name="paper")
-
-
-def _demo() -> TpganConfig:
-    # Small CPU demo that trains in about ten minutes on 2 cores and visibly learns. Width 1/8
-    # still has every layer of the original; Light-CNN at 1/8 to match
-    # `pretrain_lightcnn --width=0.125`. Measured on the synthetic data (2 CPU cores,
-    # benchmarks/demo_learning.py, README "Demo"): 80 iterations at batch 4 take ~8.5 min on
-    # an AVX2-only CPU; with the paper's lr 1e-4 they only reach a per-pixel L1 of 0.20
-    # (untrained 0.35, the profile itself 0.09) and no face yet, with lr 1e-3 they reach 0.11
-    # and a face-like frontal. So the demo trains at 10x the paper's learning rate (not
-    # faithful; `paper` is). 320 iterations (issue 16): on the 48-identity demo data the
-    # learning curve (benchmarks/results/tpgan_learning_curves.md) has the frontals recognised
-    # at least as well as the raw profiles at every |yaw| from iteration 320 on, and PSNR and
-    # SSIM above the profile's at every pose; at 80 they were below the profiles from ±15 to
-    # ±75 degrees.
-    cfg = TpganConfig(name="demo")
-    cfg.model.width = 0.125
-    cfg.model.lightcnn_width = 0.125
-    cfg.train.batch_size = 4
-    cfg.train.learning_rate = 1e-3
-    cfg.train.num_iterations = 320
-    cfg.train.checkpoint_every = 80
-    cfg.train.log_every = 10
-    cfg.train.image_summary_every = 80
-    return cfg
-
-
-def _tiny() -> TpganConfig:
-    # For unit tests: every channel count / 16, the smallest that keeps all MFM halves even.
-    cfg = TpganConfig(name="tiny")
-    cfg.model.width = 0.0625
-    cfg.model.lightcnn_width = 0.125
-    cfg.train.batch_size = 2
-    cfg.train.num_iterations = 4
-    cfg.train.checkpoint_every = 2
-    cfg.train.log_every = 1
-    cfg.train.image_summary_every = 2
-    return cfg
-
-
-PRESETS = {"paper": _paper, "demo": _demo, "tiny": _tiny}
 
 
 def norm_kwargs(cfg: TpganConfig) -> dict:

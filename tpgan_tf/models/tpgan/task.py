@@ -18,10 +18,11 @@ from tpgan_tf.core.task import MissingResourceError, Task
 from tpgan_tf.data.pipeline import split_pattern
 from tpgan_tf.identity import weights as lightcnn_weights
 from tpgan_tf.models.tpgan import networks, steps
-from tpgan_tf.models.tpgan.config import PRESETS, TpganConfig
+from tpgan_tf.models.tpgan.config import TpganConfig
 from tpgan_tf.models.tpgan.evaluation import TpganEvaluator
 from tpgan_tf.models.tpgan.inputs import make_dataset
 from tpgan_tf.models.tpgan.photos import TpganPhotos
+from tpgan_tf.models.tpgan.presets import PRESETS
 from tpgan_tf.models.tpgan.serving import Frontalizer
 
 
