@@ -14,8 +14,9 @@ import sys
 import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TEMPLATE = ("README.md", "__init__.py", "config.py", "blocks.py", "networks.py", "losses.py",
-            "inputs.py", "steps.py", "task.py", "serving.py", "evaluation.py", "photos.py")
+TEMPLATE = ("README.md", "__init__.py", "config.py", "presets.py", "blocks.py", "networks.py",
+            "losses.py", "inputs.py", "steps.py", "task.py", "serving.py", "evaluation.py",
+            "photos.py")
 MODELS = sorted(d for d in os.listdir(os.path.join(REPO, "tpgan_tf", "models"))
                 if os.path.isfile(os.path.join(REPO, "tpgan_tf", "models", d, "__init__.py")))
 # Replica plumbing the core does once (core/steps.py): none of it in a model package.

@@ -6,6 +6,7 @@ import pytest
 
 from tpgan_tf.core.config import apply_overrides, config_from_dict, get_config, presets
 from tpgan_tf.models.drgan import config as drgan_config
+from tpgan_tf.models.drgan import presets as drgan_presets
 
 
 def test_presets_are_registered():
@@ -102,7 +103,7 @@ def test_official_decoder_needs_a_multiple_of_32():
 
 
 def test_unverified_numbers_are_marked():
-    source = inspect.getsource(drgan_config)
+    source = inspect.getsource(drgan_config) + inspect.getsource(drgan_presets)
     assert source.count("[unverified") >= 10
     for phrase in ("N^z = 50, U(-1, 1) [unverified", "batch_size: int = 64  # [unverified]",
                    "lr 2e-4, beta1 0.5\n    # (paper [unverified",

@@ -3,8 +3,8 @@ encoder-decoder GAN, single- and multi-image, on the shared core. The descriptio
 original is this package's README.md (what "spec N.M" refers to).
 
 The model template's files:
-  config.py      config sections (model, loss, train, data, eval) and the presets (paper,
-                 tpami, official, multi, demo, tiny)
+  config.py      config sections (model, loss, train, data, eval)
+  presets.py     the presets (paper, tpami, official, multi, demo, tiny)
   blocks.py      layers: conv units, dropout (spec 2.1, 2.6)
   networks.py    the builders of a config's networks, their parameter counts, D's identity
                  path and its copy into G_enc after pre-training (spec 4.2)

@@ -30,9 +30,10 @@ from tpgan_tf.core.summaries import image_grid
 from tpgan_tf.core.task import Task
 from tpgan_tf.data.pipeline import split_pattern
 from tpgan_tf.models.drgan import inputs, networks, steps
-from tpgan_tf.models.drgan.config import PRESETS, DrganConfig
+from tpgan_tf.models.drgan.config import DrganConfig
 from tpgan_tf.models.drgan.evaluation import DrganEvaluator
 from tpgan_tf.models.drgan.photos import DrganPhotos
+from tpgan_tf.models.drgan.presets import PRESETS
 from tpgan_tf.models.drgan.serving import DrganServing
 
 
