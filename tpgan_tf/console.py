@@ -7,11 +7,14 @@ Importing TensorFlow 2.21 and touching its devices prints lines such as
     E0000 ... cuda_platform.cc:52] failed call to cuInit: INTERNAL: CUDA error ...
 
 from C++, straight to file descriptor 2, before TF_CPP_MIN_LOG_LEVEL can act: a new user
-reads them as failures. `quiet_tensorflow_startup()` (called by the `experiments`,
+reads them as failures. One more comes at run time, once per process, at the first int32
+transpose that oneDNN's graph rewrite sees (on AVX-512 CPUs without its int32 kernels):
+
+    E0000 ... util.cc:131] oneDNN supports DT_INT32 only on platforms with AVX-512. ... `quiet_tensorflow_startup()` (called by the `experiments`,
 `data_prep` and `benchmarks` packages when they are imported, i.e. by every script) installs
 an import hook: the first `import tensorflow` of the process then runs with fd 2 pointed at a
-temporary file, together with the device probe that prints the CUDA line, and the file is
-dropped. If that import fails, everything it printed is shown before the error. Nothing is
+temporary file, together with the device probe that prints the CUDA line and one int32
+transpose in a tf.function (~0.1 s) that spends the oneDNN line, and the file is dropped. If that import fails, everything it printed is shown before the error. Nothing is
 imported early: a script that never needs TensorFlow never loads it.
 
 TPGAN_TF_VERBOSE=1 (or TF_CPP_MIN_LOG_LEVEL set below 2 by the user) shows the lines again.
@@ -55,6 +58,12 @@ class _Silenced:
         return False
 
 
+def _spend_onednn_int32_line(tf) -> None:
+    """Runs what makes oneDNN log its DT_INT32 line (once per process): an int32 transpose of
+    a tf.function argument (a constant would be folded before the rewrite sees it)."""
+    tf.function(lambda x: tf.transpose(x))(tf.zeros([2, 2], tf.int32))
+
+
 class _QuietLoader(importlib.abc.Loader):
     """TensorFlow's own loader, run silenced together with the device probe."""
 
@@ -72,6 +81,7 @@ class _QuietLoader(importlib.abc.Loader):
             try:
                 self._loader.exec_module(module)
                 module.config.list_physical_devices("GPU")  # the CUDA probe prints here
+                _spend_onednn_int32_line(module)
                 error = None
             except BaseException as e:  # shown below, with what TensorFlow printed
                 error = e
