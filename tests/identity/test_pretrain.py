@@ -56,3 +56,14 @@ def test_a_short_run_writes_a_loadable_h5(pair_records, tmp_path):
         assert check["subjects"] == 1 and check["probes"] == 8 and check["rank1"] == 1.0
     model = load_lightcnn(path)
     assert model.lightcnn_width == 0.125 and model.trainable_weights == []
+    # Deterministic: the same data and seed give the same weights; another seed does not.
+    again, other = str(tmp_path / "again.h5"), str(tmp_path / "other.h5")
+    for target, seed in ((again, 2017), (other, 5)):
+        pretrain.pretrain(out, target, width=0.125, num_steps=2, batch_size=4,
+                          eval_examples=0, log=lines.append, seed=seed)
+    weights = [get_weights_dict(load_lightcnn(p)) for p in (path, again, other)]
+    for name, (kernel, bias) in weights[0].items():
+        np.testing.assert_array_equal(weights[1][name][0], kernel, err_msg=name)
+        np.testing.assert_array_equal(weights[1][name][1], bias, err_msg=name)
+    assert any(not np.array_equal(weights[2][name][0], kernel)
+               for name, (kernel, _) in weights[0].items())

@@ -24,6 +24,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tpgan_tf.core.distribution import enable_determinism
 from tpgan_tf.data import pipeline
 from tpgan_tf.data.pair_records import decode_faces
 from tpgan_tf.evaluation.metrics import rank1_identification
@@ -44,9 +45,10 @@ def largest_subject(file_pattern: str) -> int:
 def face_pairs(file_pattern: str, batch_size: int, *, train: bool, seed: int | None = None
                ) -> tf.data.Dataset:
     """Batches {"profile", "frontal": float [B,128,128,3] in [0, 1), "subject" [B]}, mirrored
-    to positive yaw (tpgan spec 1.1); shuffled and repeating when `train`."""
-    ds = pipeline.read_records(file_pattern, shuffle=train, deterministic=not train, seed=seed)
-    ds = ds.map(decode_faces, num_parallel_calls=tf.data.AUTOTUNE, deterministic=not train)
+    to positive yaw (tpgan spec 1.1); shuffled and repeating when `train`. The order depends
+    only on the seed (deterministic interleave and map), so a rerun sees the same batches."""
+    ds = pipeline.read_records(file_pattern, shuffle=train, deterministic=True, seed=seed)
+    ds = ds.map(decode_faces, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     if train:
         ds = ds.shuffle(2048, seed=seed).repeat()
 
@@ -127,9 +129,11 @@ def pretrain(data_dir: str, output: str, width: float = 1.0, num_steps: int = 20
              batch_size: int = 32, learning_rate: float = 1e-3, num_classes: int = 0,
              eval_examples: int = 300, log_every: int = 50, seed: int = 2017,
              log=None) -> dict:
-    """Trains and writes `output`; returns a summary dict (loss, accuracy, rank-1 checks)."""
+    """Trains and writes `output`; returns a summary dict (loss, accuracy, rank-1 checks).
+    Deterministic: seeded initialisation, dropout and data order, and TF's deterministic
+    kernels, so the same data and seed give the same .h5 (the demo's baselines depend on it)."""
     log = log or (lambda s: print(s, file=sys.stderr, flush=True))
-    keras.utils.set_random_seed(seed)
+    enable_determinism(seed)
     train_pattern = pipeline.split_pattern(data_dir, "train")
     test_pattern = pipeline.split_pattern(data_dir, "test")
     if num_classes <= 0:
