@@ -30,6 +30,7 @@ FLAGS = flags.FLAGS
 def define_flags() -> None:
     """The command-line flags; defined only when this module runs as a script."""
     common.define_model_flags()
+    flags.adopt_module_key_flags(common)  # --model, --config, ... listed by --help too
     flags.DEFINE_string("data_dir", None, "Folder of the TFRecord shards (reads <split>-*.tfrecord).")
     flags.DEFINE_string("model_dir", None, "Training model_dir: config.json + checkpoints.")
     flags.DEFINE_string("output_dir", None, "Where the results go (default <model_dir>/eval).")

@@ -24,6 +24,7 @@ FLAGS = flags.FLAGS
 def define_flags() -> None:
     """The command-line flags; defined only when this module runs as a script."""
     common.define_model_flags()
+    flags.adopt_module_key_flags(common)  # --model, --config, ... listed by --help too
     flags.DEFINE_string("model_dir", None, "Training run directory (config.json + checkpoints) "
                         "or a checkpoint prefix in it.")
     flags.DEFINE_string("export_base", None, "Base directory of the export.")

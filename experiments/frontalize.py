@@ -22,6 +22,7 @@ FLAGS = flags.FLAGS
 def define_flags() -> None:
     """experiments.apply's flags, --model fixed to tpgan, plus the two old ones."""
     apply.define_flags()
+    flags.adopt_module_key_flags(apply)  # apply's flags listed by --help too
     FLAGS.set_default("model", "tpgan")
     flags.DEFINE_bool("detect", False, "Accepted for old command lines: faces are detected "
                       "unless --landmarks or --aligned is given.")

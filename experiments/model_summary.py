@@ -22,6 +22,7 @@ FLAGS = flags.FLAGS
 def define_flags() -> None:
     """The command-line flags; defined only when this module runs as a script."""
     common.define_model_flags()
+    flags.adopt_module_key_flags(common)  # --model, --config, ... listed by --help too
 
 
 def parameter_counts(model: str, preset: str, overrides=()) -> tuple[dict, dict, object]:

@@ -25,6 +25,7 @@ FLAGS = flags.FLAGS
 def define_flags() -> None:
     """experiments.apply's flags with --model=fsrnet and --aligned by default."""
     apply.define_flags()
+    flags.adopt_module_key_flags(apply)  # apply's flags listed by --help too
     FLAGS.set_default("model", "fsrnet")
     FLAGS.set_default("aligned", True)
 

@@ -31,6 +31,7 @@ def define_flags() -> None:
     from tpgan_tf.core import config
 
     common.define_model_flags()
+    flags.adopt_module_key_flags(common)  # --model, --config, ... listed by --help too
     flags.DEFINE_string("data_dir", None, "Directory holding the train-*.tfrecord shards.")
     flags.DEFINE_string("model_dir", None, "Run directory: checkpoints, config.json, summaries.")
     flags.DEFINE_enum("strategy", None, list(config.STRATEGIES),

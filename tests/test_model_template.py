@@ -60,7 +60,12 @@ def test_every_model_registers_its_parts(model):
     assert issubclass(entry.task.photos, PhotoApplier)
 
 
-SCRIPTS = ("train", "export", "evaluate", "model_summary", "apply", "serving_client")
+# Each script and a flag it defines through a shared module (experiments/common.py, apply.py),
+# which its --help must list too (absl lists only the script's own flags unless adopted).
+SCRIPTS = {"train": "--override", "export": "--override", "evaluate": "--override",
+           "model_summary": "--override", "apply": "--min_confidence",
+           "serving_client": "--min_confidence", "frontalize": "--saved_model",
+           "super_resolve": "--saved_model"}
 # Runs a script's --help and prints, at exit, the model packages that were imported.
 HELP = ("import atexit, runpy, sys\n"
         "atexit.register(lambda: print('MODELS', sorted(m for m in sys.modules\n"
@@ -74,4 +79,5 @@ def test_a_scripts_help_imports_no_model(script):
     proc = subprocess.run([sys.executable, "-c", HELP, f"experiments.{script}"], cwd=REPO,
                           capture_output=True, text=True, timeout=300)
     assert "--help" in proc.stdout or "USAGE" in proc.stdout or "flags" in proc.stdout
+    assert f"  {SCRIPTS[script]}" in proc.stdout, proc.stdout[-1500:]
     assert proc.stdout.strip().splitlines()[-1] == "MODELS []", proc.stdout[-500:]
