@@ -26,6 +26,7 @@ def test_paper_is_the_cvpr_multipie_configuration():
     assert (d.image_size, d.load_size, d.max_yaw, d.num_views, d.flip) == (96, 110, 60, 9, True)
     assert d.same_batch_for_d_and_g is False  # a fresh augmentation per step (spec 4.3)
     assert t.pretrain_d is False and m.pose_dim == 9
+    assert loss.reconstruction_weight == 0  # the pixel loss is an extension (spec 3.3)
 
 
 def test_tpami_and_multi_change_only_their_rules():
@@ -91,6 +92,7 @@ def test_json_round_trip_and_overrides():
     ("train.target_pose=official", "pose_code='yaw'"),
     ("model.decoder_dropout=0.4", "only the official decoder"),
     ("train.schedule=wgan", "'wgan'"),
+    ("loss.reconstruction_weight=-1", "reconstruction_weight must be >= 0"),
 ])
 def test_bad_values_name_the_problem(override, message):
     with pytest.raises(ValueError, match=message):
@@ -109,3 +111,8 @@ def test_unverified_numbers_are_marked():
                    "lr 2e-4, beta1 0.5\n    # (paper [unverified",
                    "coefficient omega\" (spec 2.5); the rate is\n    # [unverified]"):
         assert phrase in source, phrase
+
+
+def test_reconstruction_extension_is_single_image_only():
+    with pytest.raises(ValueError, match="single-image DR-GAN"):
+        apply_overrides(get_config("multi", "drgan"), ["loss.reconstruction_weight=1"])

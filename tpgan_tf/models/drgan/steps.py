@@ -179,7 +179,8 @@ def first_images(batch, cfg) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
 def synthesise(encoder, decoder, batch, targets, z, cfg, training: bool, omega_draw=None
                ) -> dict:
     """G on a batch: targets [B, k] and z [B, k, N^z] (sampling.py) -> {"fakes" [k * B, s, s,
-    3] (tanh), "targets" [k * B], "identity" [k * B], "k"}, synthesis-major (module doc).
+    3] (tanh), "targets" [k * B], "features" [k * B, N^f], "identity" [k * B], "k"},
+    synthesis-major (module doc).
     omega_draw [B, n]: the uniform draws of model.omega_dropout (multi-image, training)."""
     m = cfg.model
     k = syntheses_per_row(cfg)
@@ -196,7 +197,7 @@ def synthesise(encoder, decoder, batch, targets, z, cfg, training: bool, omega_d
     flat_z = tf.reshape(tf.transpose(z, [1, 0, 2]), [-1, m.z_dim])
     fakes = decoder({"features": features, "pose": sampling.pose_code(flat_targets, cfg),
                      "z": flat_z}, training=training)
-    return {"fakes": fakes, "targets": flat_targets,
+    return {"fakes": fakes, "targets": flat_targets, "features": features,
             "identity": tf.tile(batch["identity"], [k]), "k": k}
 
 
@@ -248,12 +249,26 @@ def g_step(nets, cfg, batch, targets, z, omega=None) -> StepOutput:
                   for parts in zip(*(tf.split(v, k, axis=0) for v in fake_out.values()))]
         loss, terms = L.multi_generator_loss(groups, batch["identity"],
                                              tf.split(syn["targets"], k, axis=0), m, cfg.loss)
+    if cfg.loss.reconstruction_weight:
+        terms["reconstruction"] = reconstruction_l1(nets["decoder"], batch, syn, z, cfg)
+        loss = loss + cfg.loss.reconstruction_weight * terms["reconstruction"]
     shown = tf.minimum(tf.shape(batch["identity"])[0], 4)
     return StepOutput(losses={"g_optim": loss},
                       scalars={"loss": loss, **terms,
                                **synthesis_pose_signal(fake_out["pose"], syn["targets"], cfg)},
                       images={"input": first_images(batch, cfg)[0][:shown],
                               "synthesis": syn["fakes"][:shown]})
+
+
+def reconstruction_l1(decoder, batch, syn, z, cfg) -> tf.Tensor:
+    """The EXTENSION term of loss.reconstruction_weight (config.py; no DR-GAN has it): mean
+    |G_dec(f(x), c(x), z) - x| over the pixels of the single-image rows, where c(x) is the
+    input's OWN pose code and z the synthesis's noise [B, 1, N^z]; a second decoder call in
+    training mode (its own BN statistics, as D's separate real / fake calls)."""
+    own = sampling.pose_code(sampling.real_pose_labels(batch, cfg), cfg)
+    rebuilt = decoder({"features": syn["features"], "pose": own, "z": z[:, 0]}, training=True)
+    diff = tf.cast(rebuilt, tf.float32) - tf.cast(batch["image"], tf.float32)
+    return tf.reduce_mean(tf.abs(diff))
 
 
 def synthesis_pose_signal(pose_out, targets, cfg) -> dict:

@@ -145,6 +145,8 @@ class DrganTask(Task):
         if "d/loss" in values:
             parts.append(f"d_loss {values['d/loss']:.4f} (acc {values['d/acc_mean']:.2f})")
         parts.append(f"g_loss {values['g/loss']:.4f}")
+        if "g/reconstruction" in values:
+            parts.append(f"reconstruction L1 {values['g/reconstruction']:.4f}")
         if "g/pose_accuracy_synth" in values:
             parts.append(f"pose acc on syntheses {values['g/pose_accuracy_synth']:.2f}")
         if "g/yaw_error_synth_deg" in values:
