@@ -59,6 +59,8 @@ def test_official_preset():
 def test_small_presets():
     demo, tiny = get_config("demo", "drgan"), get_config("tiny", "drgan")
     assert demo.model.width < 1 and demo.train.batch_size <= 16
+    # The demo's one extension (README "Demo results"); every other preset has none.
+    assert demo.loss.reconstruction_weight == 10 and tiny.loss.reconstruction_weight == 0
     assert tiny.model.width == 0.0625 and tiny.train.batch_size == 2
     assert tiny.train.num_iterations <= 10 and tiny.data.image_size == 32
 
