@@ -8,8 +8,6 @@ What it trains on and what it reports: tpgan_tf/identity/pretrain.py.
 """
 from __future__ import annotations
 
-import json
-
 from absl import app, flags
 
 from experiments import common
@@ -39,13 +37,12 @@ def main(argv):
         raise app.UsageError("--data_dir is required")
     from tpgan_tf.identity.pretrain import pretrain
 
-    try:
-        summary = pretrain(FLAGS.data_dir, FLAGS.output, FLAGS.width, FLAGS.num_steps,
+    try:  # its last line is the summary (JSON)
+        pretrain(FLAGS.data_dir, FLAGS.output, FLAGS.width, FLAGS.num_steps,
                            FLAGS.batch_size, FLAGS.learning_rate, FLAGS.num_classes,
                            FLAGS.eval_examples, FLAGS.log_every, FLAGS.seed)
     except common.USER_ERRORS as e:
         common.fail(e)
-    print(json.dumps(summary), flush=True)
 
 
 if __name__ == "__main__":
