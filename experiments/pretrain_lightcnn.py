@@ -39,8 +39,8 @@ def main(argv):
 
     try:  # its last line is the summary (JSON)
         pretrain(FLAGS.data_dir, FLAGS.output, FLAGS.width, FLAGS.num_steps,
-                           FLAGS.batch_size, FLAGS.learning_rate, FLAGS.num_classes,
-                           FLAGS.eval_examples, FLAGS.log_every, FLAGS.seed)
+                 FLAGS.batch_size, FLAGS.learning_rate, FLAGS.num_classes,
+                 FLAGS.eval_examples, FLAGS.log_every, FLAGS.seed)
     except common.USER_ERRORS as e:
         common.fail(e)
 
