@@ -49,6 +49,7 @@ FLAGS = flags.FLAGS
 def define_flags() -> None:
     """The command-line flags; defined only when this module runs as a script."""
     common.define_model_flags()
+    flags.adopt_module_key_flags(common)  # --model, --config, ... listed by --help too
     flags.DEFINE_string("data_dir", None, "Training records (<data_dir>/train-*.tfrecord); "
                         "the evaluation reads their test split unless --eval_data_dir.")
     flags.DEFINE_string("eval_data_dir", None, "Records the evaluation reads (default "
