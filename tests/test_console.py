@@ -7,6 +7,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Lines of TensorFlow's C++ logging (I0000 ..., E0000 ...) and of absl's pre-init warning.
 NOISE = re.compile(r"^(?:[IWE]\d{4} |WARNING: All log messages before absl)", re.M)
@@ -31,7 +33,6 @@ def _stderr(**env) -> str:
 def test_scripts_keep_tensorflow_startup_lines_off_the_console():
     verbose = _stderr(TPGAN_TF_VERBOSE="1")
     if not NOISE.search(verbose):  # this TensorFlow build prints nothing to hide
-        import pytest
         pytest.skip("TensorFlow printed no start-up lines here")
     quiet = _stderr()
     assert not NOISE.search(quiet), quiet
@@ -46,7 +47,6 @@ INT32_TRANSPOSE = ("import experiments, tensorflow as tf; "
 def test_the_onednn_int32_line_stays_off_the_console():
     verbose = _run([sys.executable, "-c", INT32_TRANSPOSE], TPGAN_TF_VERBOSE="1")
     if "DT_INT32" not in verbose.stderr:  # this CPU / build does not print it
-        import pytest
         pytest.skip("oneDNN printed no DT_INT32 line here")
     quiet = _run([sys.executable, "-c", INT32_TRANSPOSE])
     assert "(3, 2)" in quiet.stdout and not NOISE.search(quiet.stderr), quiet.stderr
