@@ -24,7 +24,7 @@ import statistics
 import tempfile
 import time
 
-from absl import app, flags, logging
+from absl import app, flags
 
 flags.DEFINE_string("model", "tpgan", "Registered model.")
 flags.DEFINE_list("configs", ["demo"], "Config presets to measure.")
@@ -117,8 +117,6 @@ def measure(model: str, config_name: str, signature: str, repeats: int, batch: i
 
 def main(argv):
     del argv
-    if not FLAGS["verbosity"].present:  # TF's INFO lines (one per captured variable) drown
-        logging.set_verbosity(logging.WARNING)  # the output; --verbosity=0 brings them back
     import tensorflow as tf
 
     results = [measure(FLAGS.model, name, FLAGS.signature, FLAGS.repeats, FLAGS.batch,

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import sys
 
-from absl import app, flags, logging
+from absl import app, flags
 
 from experiments import common
 
@@ -90,8 +90,6 @@ def run(input_path: str, output_dir: str, *, saved_model=None, model_dir=None, m
 
 def main(argv):
     del argv
-    if not FLAGS["verbosity"].present:  # TF's INFO lines (one per captured variable) drown
-        logging.set_verbosity(logging.WARNING)  # the output; --verbosity=0 brings them back
     try:
         for name in ("input", "output_dir"):
             if not getattr(FLAGS, name):

@@ -14,7 +14,7 @@ of --model_dir exports randomly initialised weights of that preset.
 """
 from __future__ import annotations
 
-from absl import app, flags, logging
+from absl import app, flags
 
 from experiments import common
 
@@ -49,8 +49,6 @@ def run(model_dir=None, preset=None, export_base=None, model=None, overrides=(),
 
 def main(argv):
     del argv
-    if not FLAGS["verbosity"].present:  # TF's INFO lines (one per captured variable) drown
-        logging.set_verbosity(logging.WARNING)  # the output; --verbosity=0 brings them back
     if not FLAGS.export_base:
         raise app.UsageError("--export_base is required")
     try:

@@ -23,7 +23,7 @@ import importlib
 import os
 import time
 
-from absl import app, flags, logging
+from absl import app, flags
 
 FLAGS = flags.FLAGS
 MODELS = ("tpgan", "drgan", "fsrnet")
@@ -64,7 +64,6 @@ def main(argv):
     from experiments.demo import page
     from experiments.demo.common import DemoContext
 
-    logging.set_verbosity(logging.WARNING)
     try:
         iterations = dict(item.split("=", 1) for item in FLAGS.iterations)
         ctx = DemoContext(FLAGS.workdir, FLAGS.subjects, FLAGS.seed, FLAGS.lightcnn_steps,

@@ -50,3 +50,15 @@ def test_the_onednn_int32_line_stays_off_the_console():
         pytest.skip("oneDNN printed no DT_INT32 line here")
     quiet = _run([sys.executable, "-c", INT32_TRANSPOSE])
     assert "(3, 2)" in quiet.stdout and not NOISE.search(quiet.stderr), quiet.stderr
+
+
+# absl's app.run raises the verbosity to INFO unless --verbosity is given (TensorFlow's Python
+# side logs through absl: a line per checkpoint save); the scripts keep WARNING.
+ABSL_INFO = ("import experiments\nfrom absl import app, logging\n"
+             "app.run(lambda argv: logging.info('an absl INFO line'))")
+
+
+def test_absl_info_lines_only_with_verbosity():
+    assert "an absl INFO line" not in _run([sys.executable, "-c", ABSL_INFO]).stderr
+    shown = _run([sys.executable, "-c", ABSL_INFO, "--verbosity=0"]).stderr
+    assert "an absl INFO line" in shown

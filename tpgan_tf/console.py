@@ -17,6 +17,12 @@ temporary file, together with the device probe that prints the CUDA line and one
 transpose in a tf.function (~0.1 s) that spends the oneDNN line, and the file is dropped. If that import fails, everything it printed is shown before the error. Nothing is
 imported early: a script that never needs TensorFlow never loads it.
 
+TensorFlow's Python side logs through absl, and absl's `app.run` raises the verbosity to INFO
+unless --verbosity is given: then every checkpoint save prints "Sharding callback duration"
+and every export one line per captured variable. The hook also registers an absl init
+callback that sets the verbosity back to WARNING when --verbosity was not given, for every
+script (--verbosity=0 brings the lines back).
+
 TPGAN_TF_VERBOSE=1 (or TF_CPP_MIN_LOG_LEVEL set below 2 by the user) shows the lines again.
 """
 from __future__ import annotations
@@ -104,10 +110,21 @@ class _QuietTensorflowFinder(importlib.abc.MetaPathFinder):
         return spec
 
 
+def _absl_warnings_only() -> None:
+    """After absl's flag parsing: WARNING unless the user gave --verbosity (module doc)."""
+    from absl import flags, logging
+
+    if "verbosity" in flags.FLAGS and not flags.FLAGS["verbosity"].present:
+        logging.set_verbosity(logging.WARNING)
+
+
 def quiet_tensorflow_startup() -> None:
     """Installs the hook once per process (no-op when verbose() or TensorFlow is loaded)."""
     if verbose() or "tensorflow" in sys.modules:
         return
+    from absl import app
+
+    app.call_after_init(_absl_warnings_only)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # later INFO / WARNING lines too
     if not any(isinstance(f, _QuietTensorflowFinder) for f in sys.meta_path):
         sys.meta_path.insert(0, _QuietTensorflowFinder())
