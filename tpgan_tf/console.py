@@ -10,12 +10,15 @@ from C++, straight to file descriptor 2, before TF_CPP_MIN_LOG_LEVEL can act: a 
 reads them as failures. One more comes at run time, once per process, at the first int32
 transpose that oneDNN's graph rewrite sees (on AVX-512 CPUs without its int32 kernels):
 
-    E0000 ... util.cc:131] oneDNN supports DT_INT32 only on platforms with AVX-512. ... `quiet_tensorflow_startup()` (called by the `experiments`,
-`data_prep` and `benchmarks` packages when they are imported, i.e. by every script) installs
-an import hook: the first `import tensorflow` of the process then runs with fd 2 pointed at a
-temporary file, together with the device probe that prints the CUDA line and one int32
-transpose in a tf.function (~0.1 s) that spends the oneDNN line, and the file is dropped. If that import fails, everything it printed is shown before the error. Nothing is
-imported early: a script that never needs TensorFlow never loads it.
+    E0000 ... util.cc:131] oneDNN supports DT_INT32 only on platforms with AVX-512. ...
+
+`quiet_tensorflow_startup()` (called by the `experiments`, `data_prep` and `benchmarks`
+packages when they are imported, i.e. by every script) installs an import hook: the first
+`import tensorflow` of the process then runs with fd 2 pointed at a temporary file, together
+with the device probe that prints the CUDA line and one int32 transpose in a tf.function
+(~0.1 s) that spends the oneDNN line, and the file is dropped. If that import fails,
+everything it printed is shown before the error. Nothing is imported early: a script that
+never needs TensorFlow never loads it.
 
 TensorFlow's Python side logs through absl, and absl's `app.run` raises the verbosity to INFO
 unless --verbosity is given: then every checkpoint save prints "Sharding callback duration"
@@ -71,7 +74,8 @@ def _spend_onednn_int32_line(tf) -> None:
 
 
 class _QuietLoader(importlib.abc.Loader):
-    """TensorFlow's own loader, run silenced together with the device probe."""
+    """TensorFlow's own loader, run silenced together with the device probe and the oneDNN
+    int32 transpose."""
 
     def __init__(self, loader):
         self._loader = loader
