@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from tpgan_tf.core.config import apply_overrides, get_config
 from tpgan_tf.models.drgan import inputs, networks, steps
+from tpgan_tf.models.drgan import losses as L
 
 
 def _images(batch, seed):
@@ -137,7 +138,7 @@ def test_reconstruction_extension_decodes_the_input_at_its_own_pose():
     z = tf.constant(rng.uniform(-1, 1, (3, 1, cfg.model.z_dim)), tf.float32)
     syn = {"features": tf.constant(rng.normal(size=(3, 6)), tf.float32)}
     dec = _Constant()
-    term = steps.reconstruction_l1(dec, batch, syn, z, cfg)
+    term = L.reconstruction_l1(steps.rebuild_at_own_pose(dec, batch, syn, z, cfg), batch["image"])
     assert float(term) == pytest.approx(np.abs(0.25 - batch["image"].numpy()).mean(), rel=1e-5)
     np.testing.assert_array_equal(dec.seen["pose"].numpy(), np.eye(9)[[0, 4, 8]])
     np.testing.assert_array_equal(dec.seen["z"].numpy(), z.numpy()[:, 0])

@@ -182,6 +182,12 @@ def multi_generator_loss(fakes: Sequence[Mapping], identity, target_poses: Seque
     return total, terms
 
 
+def reconstruction_l1(rebuilt, image) -> tf.Tensor:
+    """The EXTENSION term of loss.reconstruction_weight (config.py; no DR-GAN has it): the mean
+    over every pixel of |rebuilt - image|, both [B, s, s, 3] in [-1, 1]; unweighted."""
+    return tf.reduce_mean(tf.abs(_f32(rebuilt) - _f32(image)))
+
+
 # ---------------------------------------------------------------------- monitoring
 def _accuracy(logits, labels) -> tf.Tensor:
     hits = tf.equal(tf.argmax(_f32(logits), axis=-1, output_type=tf.int32),

@@ -250,7 +250,8 @@ def g_step(nets, cfg, batch, targets, z, omega=None) -> StepOutput:
         loss, terms = L.multi_generator_loss(groups, batch["identity"],
                                              tf.split(syn["targets"], k, axis=0), m, cfg.loss)
     if cfg.loss.reconstruction_weight:
-        terms["reconstruction"] = reconstruction_l1(nets["decoder"], batch, syn, z, cfg)
+        rebuilt = rebuild_at_own_pose(nets["decoder"], batch, syn, z, cfg)
+        terms["reconstruction"] = L.reconstruction_l1(rebuilt, batch["image"])
         loss = loss + cfg.loss.reconstruction_weight * terms["reconstruction"]
     shown = tf.minimum(tf.shape(batch["identity"])[0], 4)
     return StepOutput(losses={"g_optim": loss},
@@ -260,15 +261,13 @@ def g_step(nets, cfg, batch, targets, z, omega=None) -> StepOutput:
                               "synthesis": syn["fakes"][:shown]})
 
 
-def reconstruction_l1(decoder, batch, syn, z, cfg) -> tf.Tensor:
-    """The EXTENSION term of loss.reconstruction_weight (config.py; no DR-GAN has it): mean
-    |G_dec(f(x), c(x), z) - x| over the pixels of the single-image rows, where c(x) is the
-    input's OWN pose code and z the synthesis's noise [B, 1, N^z]; a second decoder call in
-    training mode (its own BN statistics, as D's separate real / fake calls)."""
+def rebuild_at_own_pose(decoder, batch, syn, z, cfg) -> tf.Tensor:
+    """G_dec(f(x), c(x), z) [B, s, s, 3] for the extension loss.reconstruction_weight
+    (losses.reconstruction_l1): the single-image rows' features decoded at the input's OWN
+    pose code c(x) with the synthesis's noise z [B, 1, N^z]; a second decoder call in training
+    mode (its own BN statistics, as D's separate real / fake calls)."""
     own = sampling.pose_code(sampling.real_pose_labels(batch, cfg), cfg)
-    rebuilt = decoder({"features": syn["features"], "pose": own, "z": z[:, 0]}, training=True)
-    diff = tf.cast(rebuilt, tf.float32) - tf.cast(batch["image"], tf.float32)
-    return tf.reduce_mean(tf.abs(diff))
+    return decoder({"features": syn["features"], "pose": own, "z": z[:, 0]}, training=True)
 
 
 def synthesis_pose_signal(pose_out, targets, cfg) -> dict:
