@@ -32,11 +32,15 @@ def define_detection_flags() -> None:
     """--min_confidence, --min_eye_distance: the thresholds of faces found by MTCNN
     (experiments.apply, experiments.serving_client --detect); None = the defaults of
     tpgan_tf.faces.detection, or the model's photo applier's where it sets one."""
+    from tpgan_tf.faces import detection  # numpy only: --help stays light
+
     flags.DEFINE_float("min_confidence", None, "Detected faces only: skip faces with a lower "
-                       "MTCNN confidence (default 0.9, tpgan_tf.faces.detection.MIN_CONFIDENCE).")
+                       f"MTCNN confidence (default {detection.MIN_CONFIDENCE:g}, "
+                       "tpgan_tf.faces.detection.MIN_CONFIDENCE).")
     flags.DEFINE_float("min_eye_distance", None, "Detected faces only: skip faces whose eyes "
-                       "are closer than this, in pixels (default 20, tpgan_tf.faces.detection."
-                       "MIN_EYE_DISTANCE; experiments.apply: the model's own where it sets one).")
+                       f"are closer than this, in pixels (default {detection.MIN_EYE_DISTANCE:g}"
+                       ", tpgan_tf.faces.detection.MIN_EYE_DISTANCE; experiments.apply: the "
+                       "model's own where it sets one).")
 
 
 def overrides(extra: dict | None = None) -> list[str]:
