@@ -40,7 +40,8 @@ def define_flags() -> None:
                       "Keras dtype policy (runtime.mixed_precision); float32 is faithful.")
     flags.DEFINE_bool("jit_compile", None, "Compile every step with XLA (runtime.jit_compile).")
     flags.DEFINE_bool("deterministic", None, "Deterministic ops, seeds and data order: "
-                      "identical runs and exact resume (runtime.deterministic).")
+                      "identical runs and exact resume (runtime.deterministic); across "
+                      "processes run with TF_NUM_INTEROP_THREADS=1 too.")
     flags.DEFINE_integer("num_iterations", None, "Stop at this iteration (default: the config's).")
 
 

@@ -68,12 +68,14 @@ def show_models(model: str, label: str) -> dict:
     return counts
 
 
-def run_script(*args: str) -> None:
-    """Runs `python -m <args>`; a failure stops the demo with one `error:` line (the step
-    printed its own message above)."""
+def run_script(*args: str, env: dict | None = None) -> None:
+    """Runs `python -m <args>` (env: variables added to this process's environment, shown on
+    the command line); a failure stops the demo with one `error:` line (the step printed its
+    own message above)."""
     command = [sys.executable, "-m", *args]
-    print("$ " + " ".join(command[1:]), flush=True)
-    code = subprocess.run(command).returncode
+    shown = [f"{k}={v}" for k, v in (env or {}).items()]
+    print("$ " + " ".join(shown + ["python", *command[1:]]), flush=True)
+    code = subprocess.run(command, env={**os.environ, **env} if env else None).returncode
     if code != 0:
         from experiments import common
 
@@ -100,13 +102,18 @@ def train_and_export(ctx: DemoContext, model: str, label: str, data_dir: str,
                      *train_flags: str) -> tuple[str, str]:
     """Trains `model`'s `demo` preset on `data_dir` (resuming from its last checkpoint) and
     exports its latest checkpoint as version 1. Returns (model_dir, export_base)."""
+    from tpgan_tf.core.config import get_config
+    from tpgan_tf.core.distribution import DETERMINISTIC_ENV
+
     train, export_base = ctx.model_dir(model, "train"), ctx.model_dir(model, "export")
     step(f"{label} training, `demo` preset (resumes from its last checkpoint)")
     iterations = ctx.iterations.get(model)
+    deterministic = get_config("demo", model).runtime.deterministic
     with timed(ctx, f"{label} training"):
         run_script("experiments.train", f"--model={model}", "--config=demo",
                    f"--data_dir={data_dir}", f"--model_dir={train}", *train_flags,
-                   *([f"--num_iterations={iterations}"] if iterations else []))
+                   *([f"--num_iterations={iterations}"] if iterations else []),
+                   env=DETERMINISTIC_ENV if deterministic else None)
     step(f"{label} export for TF Serving")
     version_dir = os.path.join(export_base, model, "1")
     if os.path.exists(version_dir):

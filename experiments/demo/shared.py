@@ -42,6 +42,8 @@ def pair_records(ctx: DemoContext) -> str:
 
 def identity_network(ctx: DemoContext, width: float) -> str:
     """Light-CNN-29 at `width` trained as a subject classifier (skipped when there)."""
+    from tpgan_tf.core.distribution import DETERMINISTIC_ENV
+
     step("identity network: Light-CNN-29 trained as a subject classifier")
     if os.path.exists(ctx.lightcnn):
         print(f"already there: {ctx.lightcnn}")
@@ -49,5 +51,5 @@ def identity_network(ctx: DemoContext, width: float) -> str:
     with timed(ctx, "identity network"):
         run_script("experiments.pretrain_lightcnn", f"--data_dir={ctx.pair_records}",
                    f"--output={ctx.lightcnn}", f"--width={width}",
-                   f"--num_steps={ctx.lightcnn_steps}")
+                   f"--num_steps={ctx.lightcnn_steps}", env=DETERMINISTIC_ENV)
     return ctx.lightcnn

@@ -290,3 +290,17 @@ if __name__ == "__main__":
         _child_worker(sys.argv[2], sys.argv[3], sys.argv[4])
     else:
         raise SystemExit(f"unknown mode {sys.argv[1]!r}")
+
+
+def test_enable_determinism_says_what_identical_runs_across_processes_need(monkeypatch, capsys):
+    """Without one op at a time (DETERMINISTIC_ENV) a note names the setting; with it, silence."""
+    from tpgan_tf.core import distribution
+
+    for name in distribution.DETERMINISTIC_ENV:
+        monkeypatch.delenv(name, raising=False)
+    distribution.enable_determinism(0)
+    assert "TF_NUM_INTEROP_THREADS=1" in capsys.readouterr().err
+    for name, value in distribution.DETERMINISTIC_ENV.items():
+        monkeypatch.setenv(name, value)
+    distribution.enable_determinism(0)
+    assert capsys.readouterr().err == ""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import sys
 
 import keras
 import tensorflow as tf
@@ -98,14 +99,32 @@ def needs_loss_scaling() -> bool:
     return keras.mixed_precision.global_policy().compute_dtype == "float16"
 
 
+# What a deterministic run needs from the environment of its process: TensorFlow running one op
+# of a graph at a time. With its default inter-op pool, independent ops of a step (TP-GAN's four
+# local pathways, say) run concurrently, the oneDNN kernels among them then split their work over
+# however many threads each gets, and the sums come out in a different order: two TP-GAN demo
+# runs differed from the first iteration (D's batch-norm statistics by 1e-10) and by 0.3 % in
+# the losses after 20 iterations; with this, identical weights (measured on an AMD EPYC: ~20 %
+# slower for TP-GAN, ~10 % for DR-GAN). The pool is sized when the runtime starts, which every
+# script's import of TensorFlow does (tpgan_tf/console.py), so it is set in the environment.
+DETERMINISTIC_ENV = {"TF_NUM_INTEROP_THREADS": "1"}
+
+
 def enable_determinism(seed: int) -> None:
     """Seeds Python, numpy, TF and Keras and turns on TF's deterministic kernels.
 
     With this, two runs from the same seed and data give identical losses and weights, and a
     resumed run equals an uninterrupted one (trainer checkpoints the remaining random state).
+    Across processes that also needs DETERMINISTIC_ENV (one op at a time): without it a note
+    says so on stderr.
     """
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
+    if any(os.environ.get(k) != v for k, v in DETERMINISTIC_ENV.items()):
+        setting = " ".join(f"{k}={v}" for k, v in DETERMINISTIC_ENV.items())
+        print(f"note: deterministic ops, but for identical runs across processes also set "
+              f"{setting} (independent ops otherwise run concurrently and oneDNN's sums "
+              f"can differ)", file=sys.stderr, flush=True)
 
 
 def distributed_batches(strategy: tf.distribute.Strategy, dataset_fn):
