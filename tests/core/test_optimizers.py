@@ -105,3 +105,17 @@ def test_rmsprop_factory_and_refusals():
     assert (opt.rho, opt.epsilon) == (0.99, 1e-8)
     with pytest.raises(ValueError, match="momentum"):
         optimizers.TorchRMSprop(momentum=0.9)
+
+
+def test_hold_then_linear_decay_by_hand():
+    from tpgan_tf.core.optimizers import HoldThenLinearDecay, decay_tail
+
+    lr = HoldThenLinearDecay(1e-3, hold_steps=100, total_steps=200)
+    # constant to step 100, then 1e-3 * (200 - t) / 100, 0 from step 200 on
+    for step, want in ((0, 1e-3), (100, 1e-3), (150, 5e-4), (190, 1e-4), (200, 0.0), (250, 0.0)):
+        assert float(lr(step)) == pytest.approx(want, abs=1e-10), step
+    assert decay_tail(1e-3, 200, 1.0) == 1e-3  # no decay: the plain float
+    tail = decay_tail(1e-3, 200, 0.25)
+    assert (tail.hold_steps, tail.total_steps) == (50, 200)
+    with pytest.raises(ValueError, match="hold_steps < total_steps"):
+        HoldThenLinearDecay(1e-3, 200, 200)

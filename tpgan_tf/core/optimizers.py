@@ -106,9 +106,38 @@ def with_loss_scaling(optimizer: keras.optimizers.Optimizer) -> keras.optimizers
     return optimizer
 
 
-def adam(learning_rate: float, beta1: float, beta2: float = 0.999, epsilon: float = 1e-8,
+@keras.saving.register_keras_serializable(package="tpgan_tf")
+class HoldThenLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """`initial` for the first `hold_steps` optimiser steps, then falling linearly to 0 at
+    `total_steps` (0 after): lr(t) = initial * clip((total - t) / (total - hold), 0, 1)."""
+
+    def __init__(self, initial: float, hold_steps: int, total_steps: int):
+        if not 0 <= hold_steps < total_steps:
+            raise ValueError(f"need 0 <= hold_steps < total_steps, got {hold_steps}, "
+                             f"{total_steps}")
+        self.initial, self.hold_steps, self.total_steps = initial, hold_steps, total_steps
+
+    def __call__(self, step):
+        left = (self.total_steps - tf.cast(step, tf.float32)) / (self.total_steps -
+                                                                 self.hold_steps)
+        return self.initial * tf.clip_by_value(left, 0.0, 1.0)
+
+    def get_config(self):
+        return {"initial": self.initial, "hold_steps": self.hold_steps,
+                "total_steps": self.total_steps}
+
+
+def decay_tail(initial: float, total_steps: int, decay_start: float):
+    """The learning rate of a run of `total_steps` optimiser steps: `initial` throughout when
+    decay_start >= 1, else HoldThenLinearDecay from the fraction `decay_start` of the run."""
+    if decay_start >= 1:
+        return initial
+    return HoldThenLinearDecay(initial, int(decay_start * total_steps), total_steps)
+
+
+def adam(learning_rate, beta1: float, beta2: float = 0.999, epsilon: float = 1e-8,
          name: str = "adam") -> keras.optimizers.Optimizer:
-    """A FusedAdam (TF1 defaults beta2 0.999, epsilon 1e-8) with loss scaling when needed."""
+    """A FusedAdam (learning_rate: a float or a LearningRateSchedule) (TF1 defaults beta2 0.999, epsilon 1e-8) with loss scaling when needed."""
     return with_loss_scaling(FusedAdam(learning_rate=learning_rate, beta_1=beta1, beta_2=beta2,
                                        epsilon=epsilon, name=name))
 

@@ -19,6 +19,7 @@ def test_paper_is_the_spec():
     assert (train.batch_size, train.learning_rate, train.beta1, train.beta2) == (
         10, 1e-4, 0.9, 0.999)  # spec 5
     assert train.generator_steps_per_iteration == 2 and (train.yaw_low, train.yaw_high) == (0, 60)
+    assert train.lr_decay_start == 1.0  # spec 5: constant learning rate
     assert cfg.runtime.mixed_precision == "float32" and not cfg.runtime.jit_compile
 
 
@@ -38,6 +39,7 @@ def test_small_presets_change_sizes_only():
     ("model.lightcnn_width=5", r"model.lightcnn_width must be in \(0, 4\]"),
     ("model.identity_dropout=1", r"model.identity_dropout must be in \[0, 1\)"),
     ("train.yaw_high=100", "need 0 <= train.yaw_low <= train.yaw_high <= 90"),
+    ("train.lr_decay_start=1.5", r"train.lr_decay_start must be in \[0, 1\]"),
 ])
 def test_bad_values_name_the_field(override, message):
     with pytest.raises(ValueError, match=message):
@@ -50,3 +52,27 @@ def test_norm_kwargs():
     assert norm_kwargs(cfg) == {"bn_mode": "inference", "momentum": 0.9, "epsilon": 1e-5,
                                 "synchronized": True}
     assert norm_kwargs(get_config("tiny", "tpgan"))["synchronized"] is False  # None: not decided yet
+
+
+def test_learning_rate_decays_over_each_optimisers_own_steps():
+    """train.lr_decay_start=0.5 over 4 iterations: D steps once per iteration (lr 0 after its
+    4th step), G and the local pathways twice (0 after their 8th), each half-way at 3/4."""
+    import types
+
+    from tpgan_tf.models.tpgan.task import TpganTask
+
+    cfg = apply_overrides(get_config("tiny", "tpgan"), [
+        "train.num_iterations=4", "train.lr_decay_start=0.5", "train.learning_rate=1e-3"])
+    nets = types.SimpleNamespace(trainable_variables=[], local=types.SimpleNamespace(
+        trainable_variables=[]))
+    stub = types.SimpleNamespace(config=cfg, networks={"generator": nets, "discriminator": nets})
+    optims = {k: opt for k, (opt, _) in TpganTask.build_optimizers(stub).items()}
+    for name, steps_done, want in (("d_optim", 3, 5e-4), ("d_optim", 2, 1e-3),
+                                   ("g_optim", 6, 5e-4), ("rot_optim", 6, 5e-4),
+                                   ("g_optim", 8, 0.0)):
+        optims[name].iterations.assign(steps_done)
+        assert float(optims[name].learning_rate) == pytest.approx(want, abs=1e-10), name
+    faithful = TpganTask.build_optimizers(types.SimpleNamespace(
+        config=get_config("tiny", "tpgan"), networks=stub.networks))
+    faithful["g_optim"][0].iterations.assign(7)
+    assert float(faithful["g_optim"][0].learning_rate) == pytest.approx(1e-4)  # constant

@@ -75,12 +75,17 @@ class TrainConfig(TrainLoopConfig):
     beta2: float = 0.999
     adam_epsilon: float = 1e-8
     generator_steps_per_iteration: int = 2
+    # NOT in the original (constant lr, spec 5): from this fraction of num_iterations on, every
+    # learning rate falls linearly to 0 at the last iteration (1.0: never, the faithful value).
+    lr_decay_start: float = 1.0
     # Pose range filter of the released config: RANGE_LOW <= |yaw| <= RANGE.
     yaw_low: int = 0
     yaw_high: int = 60
 
     def validate(self) -> None:
         super().validate()
+        if not 0 <= self.lr_decay_start <= 1:
+            raise ValueError(f"train.lr_decay_start must be in [0, 1], got {self.lr_decay_start}")
         if not 0 <= self.yaw_low <= self.yaw_high <= 90:
             raise ValueError("need 0 <= train.yaw_low <= train.yaw_high <= 90, got "
                              f"{self.yaw_low}..{self.yaw_high}")

@@ -3,13 +3,13 @@ package's README.md).
 
 `paper` is the faithful default: every number is the original code's (spec sections cited next
 to each field of config.py). The small presets change sizes and run lengths (a width multiplier
-on every channel count, batch size, steps); `demo` also raises the learning rate (see _demo).
-Neither changes a layer, a loss or the update schedule.
+on every channel count, batch size, steps); `demo` also raises the learning rate and lets it
+decay to 0 over the second half (see _demo). Neither changes a layer or a loss.
 
 Presets:
   paper   the original code's numbers.
-  demo    a CPU demo on the synthetic data: width 1/8, batch 4, lr 1e-3, 320 iterations,
-          deterministic.
+  demo    a CPU demo on the synthetic data: width 1/8, batch 4, lr 1e-3 decaying linearly to 0
+          from iteration 160, 320 iterations, deterministic.
   tiny    for unit tests.
 """
 from __future__ import annotations
@@ -48,6 +48,12 @@ def _demo() -> TpganConfig:
     # rank-1 differ by up to 18 points at 320 iterations; now a rerun on the same CPU repeats the
     # README's numbers. Costs ~20 % of the training speed on 2 cores.
     cfg.runtime.deterministic = True
+    # The learning rate falls linearly to 0 over the second half (NOT the original's constant
+    # rate; README "Demo results"). At a constant 1e-3 the generator is still moving a lot at
+    # iteration 320: the same deterministic run scored its frontals 18 / 18 / 44 / 49 / 57 / 68 %
+    # rank-1 (±90 ... ±15), below the raw profiles at ±75; with the decay 29 / 39 / 49 / 57 /
+    # 68 / 68 %, above the profiles at every pose, 1.5-3.6 dB more PSNR, each subject's tone.
+    cfg.train.lr_decay_start = 0.5
     return cfg
 
 

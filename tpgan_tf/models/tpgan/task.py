@@ -81,12 +81,17 @@ class TpganTask(Task):
 
     def build_optimizers(self):
         tc = self.config.train
-        adam = functools.partial(optimizers.adam, tc.learning_rate, tc.beta1, tc.beta2,
-                                 tc.adam_epsilon)
+
+        def adam(name, steps_per_iteration):
+            lr = optimizers.decay_tail(tc.learning_rate, tc.num_iterations * steps_per_iteration,
+                                       tc.lr_decay_start)
+            return optimizers.adam(lr, tc.beta1, tc.beta2, tc.adam_epsilon, name)
+
         g, d = self.networks["generator"], self.networks["discriminator"]
-        return {"d_optim": (adam("d_optim"), d.trainable_variables),
-                "g_optim": (adam("g_optim"), g.trainable_variables),
-                "rot_optim": (adam("rot_optim"), g.local.trainable_variables)}
+        g_steps = tc.generator_steps_per_iteration  # spec 5: each G step updates both
+        return {"d_optim": (adam("d_optim", 1), d.trainable_variables),
+                "g_optim": (adam("g_optim", g_steps), g.trainable_variables),
+                "rot_optim": (adam("rot_optim", g_steps), g.local.trainable_variables)}
 
     def build_steps(self):
         cfg, nets = self.config, self.networks
