@@ -42,7 +42,9 @@ def define_flags() -> None:
     flags.DEFINE_bool("deterministic", None, "Deterministic ops, seeds and data order: "
                       "identical runs and exact resume (runtime.deterministic); across "
                       "processes run with TF_NUM_INTEROP_THREADS=1 too.")
-    flags.DEFINE_integer("num_iterations", None, "Stop at this iteration (default: the config's).")
+    flags.DEFINE_integer("num_iterations", None, "Stop at this iteration (default: the config's "
+                         "train.num_iterations, which is also where a learning-rate decay ends: "
+                         "to train longer with the decay, --override=train.num_iterations=N).")
 
 
 def training_config(model: str, preset: str | None, overrides):

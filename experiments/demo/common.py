@@ -112,7 +112,9 @@ def train_and_export(ctx: DemoContext, model: str, label: str, data_dir: str,
     with timed(ctx, f"{label} training"):
         run_script("experiments.train", f"--model={model}", "--config=demo",
                    f"--data_dir={data_dir}", f"--model_dir={train}", *train_flags,
-                   *([f"--num_iterations={iterations}"] if iterations else []),
+                   # the run's length, not only where it stops: a learning-rate decay
+                   # (TP-GAN's, FSRNet's) ends at train.num_iterations
+                   *([f"--override=train.num_iterations={iterations}"] if iterations else []),
                    env=DETERMINISTIC_ENV if deterministic else None)
     step(f"{label} export for TF Serving")
     version_dir = os.path.join(export_base, model, "1")

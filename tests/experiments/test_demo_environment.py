@@ -33,3 +33,15 @@ def test_training_of_a_deterministic_demo_preset_runs_one_op_at_a_time(tmp_path,
     assert envs == {"--model=tpgan": DETERMINISTIC_ENV, "--model=drgan": DETERMINISTIC_ENV,
                     "--model=fsrnet": None}
     assert all(env is None for args, env in calls if args[0] == "experiments.export")
+
+
+def test_a_demo_length_sets_the_runs_length_so_a_decay_ends_there(tmp_path, monkeypatch):
+    """`run_demo --iterations=tpgan=N` overrides train.num_iterations (where TP-GAN's and
+    FSRNet's learning-rate decays end), not only the stopping point."""
+    calls = []
+    monkeypatch.setattr(demo, "run_script", lambda *args, env=None: calls.append(args))
+    ctx = demo.DemoContext(str(tmp_path), iterations={"tpgan": 640})
+    demo.train_and_export(ctx, "tpgan", "TP-GAN", str(tmp_path / "records"))
+    train = next(args for args in calls if args[0] == "experiments.train")
+    assert "--override=train.num_iterations=640" in train
+    assert not any(a.startswith("--num_iterations") for a in train)

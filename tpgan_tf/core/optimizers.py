@@ -137,7 +137,8 @@ def decay_tail(initial: float, total_steps: int, decay_start: float):
 
 def adam(learning_rate, beta1: float, beta2: float = 0.999, epsilon: float = 1e-8,
          name: str = "adam") -> keras.optimizers.Optimizer:
-    """A FusedAdam (learning_rate: a float or a LearningRateSchedule) (TF1 defaults beta2 0.999, epsilon 1e-8) with loss scaling when needed."""
+    """A FusedAdam (TF1 defaults beta2 0.999, epsilon 1e-8) with loss scaling when needed;
+    learning_rate: a float or a LearningRateSchedule."""
     return with_loss_scaling(FusedAdam(learning_rate=learning_rate, beta_1=beta1, beta_2=beta2,
                                        epsilon=epsilon, name=name))
 
