@@ -104,8 +104,9 @@ def needs_loss_scaling() -> bool:
 # local pathways, say) run concurrently, the oneDNN kernels among them then split their work over
 # however many threads each gets, and the sums come out in a different order: two TP-GAN demo
 # runs differed from the first iteration (D's batch-norm statistics by 1e-10) and by 0.3 % in
-# the losses after 20 iterations; with this, identical weights (measured on an AMD EPYC: ~20 %
-# slower for TP-GAN, ~10 % for DR-GAN). The pool is sized when the runtime starts, which every
+# the losses after 20 iterations; with this, identical weights. Cost on an AMD EPYC (2 cores):
+# 10-20 % over the first 30-40 iterations of TP-GAN's and DR-GAN's demos; TP-GAN's whole demo
+# training 636 s against 620 s without it. The pool is sized when the runtime starts, which every
 # script's import of TensorFlow does (tpgan_tf/console.py), so it is set in the environment.
 DETERMINISTIC_ENV = {"TF_NUM_INTEROP_THREADS": "1"}
 

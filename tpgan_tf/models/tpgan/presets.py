@@ -46,7 +46,7 @@ def _demo() -> TpganConfig:
     # Deterministic ops and data order, as DR-GAN's demo (the demo runs training with
     # core.distribution.DETERMINISTIC_ENV): two fresh demos of the same code had the frontals'
     # rank-1 differ by up to 18 points at 320 iterations; now a rerun on the same CPU repeats the
-    # README's numbers. Costs ~20 % of the training speed on 2 cores.
+    # README's numbers (636 s of training instead of 620 s on 2 cores).
     cfg.runtime.deterministic = True
     # The learning rate falls linearly to 0 over the second half (NOT the original's constant
     # rate; README "Demo results"). At a constant 1e-3 the generator is still moving a lot at
